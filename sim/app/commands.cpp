@@ -1,0 +1,529 @@
+#include "app/commands.hpp"
+
+#include <hdf5.h>
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/version.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/version.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "build_info.hpp"
+#include "core/error.hpp"
+#include "core/params.hpp"
+#include "core/progress.hpp"
+#include "core/simulation.hpp"
+#include "io/recorder.hpp"
+#include "io/scenario.hpp"
+#include "model/outputs.hpp"
+#include "policy/intervention.hpp"
+
+namespace ruralsim {
+namespace {
+
+std::atomic<int> g_signal{0};
+extern "C" void on_signal(int sig) { g_signal = sig; }
+
+struct Interrupted : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+const char* const kMainHelp = R"(ruralsim - agent-based simulation of rural e-commerce development
+
+usage: ruralsim <command> [options]
+
+commands:
+  run SCENARIO.yaml       run a scenario and write an HDF5 file under outputs/
+  validate SCENARIO.yaml  check a scenario (and its village table) without running it
+  reproduce FILE.h5       re-run the scenario stored in an output file and compare hashes
+  params [--markdown]     list every model parameter (default, unit, range, source)
+  outputs [--markdown]    list every output variable
+  interventions           list the intervention types
+  help [COMMAND]          help for a command
+
+options:
+  --version               print the version and exit
+  --help                  this text
+
+Exit status: 0 success, 2 bad input or usage, 1 other failure, 130 interrupted.
+)";
+
+const char* const kRunHelp = R"(usage: ruralsim run SCENARIO.yaml [options]
+
+  --out FILE          output file (default outputs/<name>_seed<seed>.h5; an existing default
+                      file is never overwritten: a numbered name is used instead)
+  --overwrite         allow --out to replace an existing file
+  --seed N            override simulation.seed
+  --replicate N       override simulation.replicate
+  --threads N         worker threads (default: all cores); results do not depend on it
+  --set KEY=VALUE     override any parameter, e.g. --set adoption.beta=5 (repeatable)
+  --quiet             no progress line and no summary (errors are still printed)
+
+The run prints a progress line on stderr and a summary on stdout, and names the HDF5 file.
+The file is written under a temporary name and renamed only when complete.
+)";
+
+const char* const kValidateHelp = R"(usage: ruralsim validate SCENARIO.yaml [--set KEY=VALUE]...
+
+Parses and checks the scenario, builds its geography (reads the village table if any) and
+resolves intervention targets. Prints a short description; exit 0 if valid, 2 if not.
+)";
+
+const char* const kReproduceHelp = R"(usage: ruralsim reproduce FILE.h5 [--threads N] [--keep]
+
+Re-runs the resolved scenario stored in FILE.h5 (same seed, replicate and parameters) and
+compares the content hash of the new result with the stored one. Exit 0 if they match, 1 if
+not. The re-run's file is deleted unless --keep is given.
+)";
+
+const char* const kParamsHelp = "usage: ruralsim params [--markdown]\n\nLists every parameter; --markdown prints docs/parameters.md.\n";
+const char* const kOutputsHelp = "usage: ruralsim outputs [--markdown]\n\nLists every output variable; --markdown prints the table of docs/outputs.md.\n";
+
+std::string iso_now() {
+  const auto t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+double peak_rss_mib() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss / 1024.0;
+}
+
+std::string host_name() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+std::string hdf5_version() {
+  unsigned a = 0, b = 0, c = 0;
+  H5get_libversion(&a, &b, &c);
+  return std::to_string(a) + "." + std::to_string(b) + "." + std::to_string(c);
+}
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> opts;
+  std::vector<std::string> sets;
+  bool help = false;
+};
+
+Args parse_args(const std::vector<std::string>& a, std::size_t from, const std::vector<std::string>& with_value,
+                const std::vector<std::string>& flags, const std::string& cmd) {
+  Args out;
+  for (std::size_t i = from; i < a.size(); ++i) {
+    const std::string& s = a[i];
+    if (s == "--help" || s == "-h") {
+      out.help = true;
+      continue;
+    }
+    if (s.rfind("--", 0) == 0) {
+      std::string key = s, value;
+      const auto eq = s.find('=');
+      bool has_value = false;
+      if (eq != std::string::npos && s != "--set") {
+        key = s.substr(0, eq);
+        value = s.substr(eq + 1);
+        has_value = true;
+      }
+      const bool takes = std::find(with_value.begin(), with_value.end(), key) != with_value.end();
+      const bool flag = std::find(flags.begin(), flags.end(), key) != flags.end();
+      if (!takes && !flag) {
+        std::string valid;
+        for (const auto& v : with_value) valid += " " + v;
+        for (const auto& v : flags) valid += " " + v;
+        throw UsageError("ruralsim " + cmd + ": unknown option '" + key + "'; valid options:" + valid + " --help");
+      }
+      if (takes && !has_value) {
+        if (i + 1 >= a.size()) throw UsageError("ruralsim " + cmd + ": option " + key + " needs a value");
+        value = a[++i];
+      }
+      if (key == "--set") out.sets.push_back(value);
+      else out.opts[key] = takes ? value : "1";
+    } else {
+      out.positional.push_back(s);
+    }
+  }
+  return out;
+}
+
+long long int_opt(const Args& a, const std::string& key, long long def, long long lo, long long hi) {
+  auto it = a.opts.find(key);
+  if (it == a.opts.end()) return def;
+  try {
+    std::size_t pos = 0;
+    const long long v = std::stoll(it->second, &pos);
+    if (pos != it->second.size() || v < lo || v > hi) throw std::invalid_argument("range");
+    return v;
+  } catch (const std::exception&) {
+    throw UsageError("option " + key + " = '" + it->second + "': expected a whole number in [" + std::to_string(lo) +
+                     ", " + std::to_string(hi) + "]");
+  }
+}
+
+std::string default_out(const Scenario& sc) {
+  std::string base = "outputs/" + sc.name + "_seed" + std::to_string(sc.params.simulation.seed);
+  if (sc.params.simulation.replicate) base += "_rep" + std::to_string(sc.params.simulation.replicate);
+  std::string path = base + ".h5";
+  for (int k = 2; std::filesystem::exists(path) || std::filesystem::exists(path + ".partial"); ++k)
+    path = base + "_" + std::to_string(k) + ".h5";
+  return path;
+}
+
+struct YearRow {
+  int year = 0;
+  double stores = 0, tv = 0, towns = 0, sales = 0, live = 0, stations = 0, centres = 0, streamers = 0,
+         income = 0, gini = 0;
+};
+
+struct RunOutcome {
+  std::string path, hash;
+  double wall = 0;
+  std::vector<YearRow> years;
+};
+
+RunOutcome execute(const Scenario& sc, const std::string& out_path, int threads, bool quiet,
+                   const std::string& command_line) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string start_time = iso_now();
+  std::unique_ptr<tbb::global_control> gc;
+  if (threads > 0) gc = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, threads);
+  const int used_threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+  Simulation sim(sc);
+  Recorder rec(out_path, sim.world(), static_cast<int>(sc.params.simulation.ticks_per_year),
+               static_cast<int>(sc.params.simulation.start_year));
+  sim.set_recorder(&rec);
+  Progress progress(sim.clock().total_ticks, quiet);
+  RunOutcome outcome;
+  const auto& vars = output_table();
+  const auto iv = [&](const char* n) { return sim.var_index(n); };
+  const std::size_t i_stores = iv("stores"), i_tv = iv("taobao_villages"), i_towns = iv("taobao_towns"),
+                    i_sales = iv("sales_total"), i_live = iv("sales_livestream"), i_st = iv("stations"),
+                    i_cc = iv("county_centres"), i_ls = iv("livestreamers"), i_inc = iv("mean_household_income"),
+                    i_gini = iv("gini_income");
+  (void)vars;
+  g_signal = 0;
+  auto old_int = std::signal(SIGINT, on_signal);
+  auto old_term = std::signal(SIGTERM, on_signal);
+  try {
+    sim.run([&](const Simulation& s) {
+      if (g_signal) throw Interrupted("interrupted by signal " + std::to_string(g_signal.load()));
+      const Record& r = s.last_record();
+      const int done = s.clock().tick;
+      if (r.tick == done - 1) {
+        const int year = static_cast<int>(sc.params.simulation.start_year) + r.tick / s.clock().ticks_per_year;
+        if (outcome.years.empty() || outcome.years.back().year != year) outcome.years.push_back({year});
+        YearRow& y = outcome.years.back();
+        y.stores = r.national[i_stores];
+        y.tv = r.national[i_tv];
+        y.towns = r.national[i_towns];
+        y.sales += r.national[i_sales];
+        y.live += r.national[i_live];
+        y.stations = r.national[i_st];
+        y.centres = r.national[i_cc];
+        y.streamers = r.national[i_ls];
+        y.income = r.national[i_inc];
+        y.gini = r.national[i_gini];
+        progress.update(done, year, (done - 1) % s.clock().ticks_per_year, y.stores, y.tv);
+      }
+    });
+  } catch (...) {
+    progress.finish();
+    std::signal(SIGINT, old_int);
+    std::signal(SIGTERM, old_term);
+    throw;
+  }
+  progress.finish();
+  std::signal(SIGINT, old_int);
+  std::signal(SIGTERM, old_term);
+  outcome.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  Provenance prov;
+  prov.scenario_input = sc.text;
+  prov.scenario_resolved = resolved_yaml(sc);
+  auto& a = prov.attrs;
+  a["ruralsim_version"] = build::kVersion;
+  a["git_commit"] = build::kGitCommit;
+  a["build_type"] = build::kBuildType;
+  a["compiler"] = build::kCompiler;
+  a["hdf5_version"] = hdf5_version();
+  a["tbb_version"] = std::to_string(TBB_runtime_interface_version()) + " (" + TBB_VERSION_STRING + ")";
+  a["boost_version"] = BOOST_LIB_VERSION;
+  a["yaml_cpp_version"] = build::kYamlCppVersion;
+  a["seed"] = std::to_string(sc.params.simulation.seed);
+  a["replicate"] = std::to_string(sc.params.simulation.replicate);
+  a["threads"] = std::to_string(used_threads);
+  a["host"] = host_name();
+  a["start_time"] = start_time;
+  a["end_time"] = iso_now();
+  a["wall_seconds"] = std::to_string(outcome.wall);
+  a["peak_rss_mib"] = std::to_string(peak_rss_mib());
+  a["scenario_name"] = sc.name;
+  a["scenario_file"] = sc.path;
+  std::error_code ec;
+  a["scenario_dir"] = std::filesystem::absolute(std::filesystem::path(sc.path).parent_path(), ec).string();
+  std::string ovs;
+  for (const auto& o : sc.overrides) ovs += (ovs.empty() ? "" : " ") + o;
+  a["overrides"] = ovs;
+  a["command_line"] = command_line;
+  outcome.hash = rec.commit(sim.world().events, prov);
+  outcome.path = rec.final_path();
+  return outcome;
+}
+
+void print_summary(const Scenario& sc, const World& w_geo_only, const RunOutcome& o) {
+  (void)w_geo_only;
+  std::printf("\nruralsim %s | scenario '%s' | seed %lld | %lld years x %lld ticks\n", build::kVersion, sc.name.c_str(),
+              static_cast<long long>(sc.params.simulation.seed), static_cast<long long>(sc.params.simulation.years),
+              static_cast<long long>(sc.params.simulation.ticks_per_year));
+  std::printf("%6s %10s %8s %6s %14s %14s %9s %8s %12s %10s %6s\n", "year", "stores", "TaobaoV", "towns",
+              "sales RMB", "livestream RMB", "stations", "centres", "streamers", "income/hh", "gini");
+  for (const auto& y : o.years)
+    std::printf("%6d %10.0f %8.0f %6.0f %14.4g %14.4g %9.0f %8.0f %12.0f %10.0f %6.3f\n", y.year, y.stores, y.tv, y.towns,
+                y.sales, y.live, y.stations, y.centres, y.streamers, y.income, y.gini);
+  std::printf("\nwall time %s, peak memory %.0f MiB\n", format_duration(o.wall).c_str(), peak_rss_mib());
+  std::printf("wrote %s\ncontent hash %s\n", o.path.c_str(), o.hash.c_str());
+}
+
+int cmd_run(const std::vector<std::string>& argv) {
+  const Args a = parse_args(argv, 1, {"--out", "--seed", "--replicate", "--threads", "--set"},
+                            {"--quiet", "--overwrite"}, "run");
+  if (a.help) {
+    std::fputs(kRunHelp, stdout);
+    return 0;
+  }
+  if (a.positional.size() != 1) throw UsageError("ruralsim run: expected one scenario file\n\n" + std::string(kRunHelp));
+  std::vector<std::string> sets;
+  if (a.opts.count("--seed")) sets.push_back("simulation.seed=" + std::to_string(int_opt(a, "--seed", 0, 0, 9000000000000000000LL)));
+  if (a.opts.count("--replicate")) sets.push_back("simulation.replicate=" + std::to_string(int_opt(a, "--replicate", 0, 0, 1000000000)));
+  sets.insert(sets.end(), a.sets.begin(), a.sets.end());
+  const int threads = static_cast<int>(int_opt(a, "--threads", 0, 1, 1024));
+  const bool quiet = a.opts.count("--quiet") > 0;
+  Scenario sc = load_scenario(a.positional[0], sets);
+  std::string out;
+  if (a.opts.count("--out")) {
+    out = a.opts.at("--out");
+    if (std::filesystem::exists(out) && !a.opts.count("--overwrite"))
+      throw InputError(out + ": exists already; choose another --out or add --overwrite");
+    if (std::filesystem::is_directory(out)) throw InputError(out + ": is a directory");
+  } else {
+    out = default_out(sc);
+  }
+  std::string cmdline = "ruralsim";
+  for (const auto& s : argv) cmdline += " " + s;
+  const RunOutcome o = execute(sc, out, threads, quiet, cmdline);
+  if (!quiet) print_summary(sc, World{}, o);
+  else std::printf("%s\n", o.path.c_str());
+  return 0;
+}
+
+int cmd_validate(const std::vector<std::string>& argv) {
+  const Args a = parse_args(argv, 1, {"--set"}, {}, "validate");
+  if (a.help) {
+    std::fputs(kValidateHelp, stdout);
+    return 0;
+  }
+  if (a.positional.size() != 1) throw UsageError("ruralsim validate: expected one scenario file");
+  Scenario sc = load_scenario(a.positional[0], a.sets);
+  World w = build_world(sc);
+  for (const auto& iv : sc.interventions) iv->initialize(w, sc.params, run_seed(sc.params));
+  long long hh = 0;
+  for (auto h : w.geo.households) hh += h;
+  std::printf("%s: valid. scenario '%s': %zu provinces, %zu counties, %zu towns, %zu villages, %lld households; "
+              "%lld-%lld, %lld ticks/year; %zu interventions\n",
+              sc.path.c_str(), sc.name.c_str(), w.geo.provinces(), w.geo.counties(), w.geo.towns(), w.geo.villages(), hh,
+              static_cast<long long>(sc.params.simulation.start_year),
+              static_cast<long long>(sc.params.simulation.start_year + sc.params.simulation.years - 1),
+              static_cast<long long>(sc.params.simulation.ticks_per_year), sc.interventions.size());
+  return 0;
+}
+
+std::string read_h5_string(hid_t file, const char* dset_path, const std::string& fname) {
+  hid_t d = H5Dopen2(file, dset_path, H5P_DEFAULT);
+  if (d < 0) throw InputError(fname + ": no dataset " + dset_path + " (not a ruralsim output file?)");
+  hid_t t = H5Dget_type(d);
+  std::string out;
+  if (H5Tis_variable_str(t) > 0) {
+    char* s = nullptr;
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, H5T_VARIABLE);
+    if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) >= 0 && s) {
+      out = s;
+      hid_t sp = H5Dget_space(d);
+      H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, &s);
+      H5Sclose(sp);
+    }
+    H5Tclose(mt);
+  } else {
+    const std::size_t n = H5Tget_size(t);
+    std::string buf(n, '\0');
+    H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data());
+    out = buf.c_str();
+  }
+  H5Tclose(t);
+  H5Dclose(d);
+  return out;
+}
+
+std::string read_h5_attr(hid_t file, const char* name, const std::string& fname) {
+  if (H5Aexists(file, name) <= 0) throw InputError(fname + ": no attribute " + name + " (not a ruralsim output file?)");
+  hid_t at = H5Aopen(file, name, H5P_DEFAULT);
+  hid_t t = H5Aget_type(at);
+  std::string out;
+  if (H5Tis_variable_str(t) > 0) {
+    char* s = nullptr;
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, H5T_VARIABLE);
+    if (H5Aread(at, mt, &s) >= 0 && s) {
+      out = s;
+      H5free_memory(s);
+    }
+    H5Tclose(mt);
+  } else {
+    const std::size_t n = H5Tget_size(t);
+    std::string buf(n, '\0');
+    H5Aread(at, t, buf.data());
+    out = buf.c_str();
+  }
+  H5Tclose(t);
+  H5Aclose(at);
+  return out;
+}
+
+int cmd_reproduce(const std::vector<std::string>& argv) {
+  const Args a = parse_args(argv, 1, {"--threads"}, {"--keep", "--quiet"}, "reproduce");
+  if (a.help) {
+    std::fputs(kReproduceHelp, stdout);
+    return 0;
+  }
+  if (a.positional.size() != 1) throw UsageError("ruralsim reproduce: expected one .h5 file");
+  const std::string file = a.positional[0];
+  if (!std::filesystem::exists(file)) throw InputError(file + ": no such file");
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) throw InputError(file + ": not an HDF5 file");
+  std::string resolved, stored_hash, dir, version, commit;
+  try {
+    resolved = read_h5_string(f, "/provenance/scenario_resolved", file);
+    stored_hash = read_h5_attr(f, "content_hash", file);
+    dir = read_h5_attr(f, "scenario_dir", file);
+    version = read_h5_attr(f, "ruralsim_version", file);
+    commit = read_h5_attr(f, "git_commit", file);
+  } catch (...) {
+    H5Fclose(f);
+    throw;
+  }
+  H5Fclose(f);
+  Scenario sc = parse_scenario(resolved, file + ":/provenance/scenario_resolved", dir);
+  std::filesystem::path out = std::filesystem::temp_directory_path() /
+                              ("ruralsim-reproduce-" + std::to_string(getpid()) + ".h5");
+  if (a.opts.count("--keep")) out = std::filesystem::path(file).replace_extension(".reproduced.h5");
+  std::filesystem::remove(out);
+  const int threads = static_cast<int>(int_opt(a, "--threads", 0, 1, 1024));
+  const RunOutcome o = execute(sc, out.string(), threads, a.opts.count("--quiet") > 0, "ruralsim reproduce " + file);
+  if (!a.opts.count("--keep")) std::filesystem::remove(out);
+  const bool same = o.hash == stored_hash;
+  std::printf("stored   %s (ruralsim %s, commit %s)\nrerun    %s (ruralsim %s, commit %s)\n%s\n", stored_hash.c_str(),
+              version.c_str(), commit.c_str(), o.hash.c_str(), build::kVersion, build::kGitCommit,
+              same ? "MATCH: the run is reproduced bit for bit" : "MISMATCH: the results differ");
+  return same ? 0 : 1;
+}
+
+int cmd_params(const std::vector<std::string>& argv) {
+  const Args a = parse_args(argv, 1, {}, {"--markdown"}, "params");
+  if (a.help) {
+    std::fputs(kParamsHelp, stdout);
+    return 0;
+  }
+  if (a.opts.count("--markdown")) {
+    std::fputs(params_markdown().c_str(), stdout);
+    return 0;
+  }
+  Params d;
+  for (const auto& s : param_table())
+    std::printf("%-40s %-14s %-14s %s\n", s.key, param_value_text(s, d).c_str(), s.unit, s.doc);
+  return 0;
+}
+
+int cmd_outputs(const std::vector<std::string>& argv) {
+  const Args a = parse_args(argv, 1, {}, {"--markdown"}, "outputs");
+  if (a.help) {
+    std::fputs(kOutputsHelp, stdout);
+    return 0;
+  }
+  if (a.opts.count("--markdown")) {
+    std::fputs(outputs_markdown().c_str(), stdout);
+    return 0;
+  }
+  for (const auto& v : output_table()) std::printf("%-28s %-14s %s\n", v.name, v.unit, v.description);
+  return 0;
+}
+
+int cmd_interventions(const std::vector<std::string>&) {
+  for (const auto& t : intervention_registry()) std::printf("%-26s %s\n", t.name, t.doc);
+  return 0;
+}
+
+}  // namespace
+
+int cli_main(const std::vector<std::string>& args) {
+  try {
+    if (args.empty()) {
+      std::fputs(kMainHelp, stderr);
+      return 2;
+    }
+    const std::string& cmd = args[0];
+    if (cmd == "--help" || cmd == "-h") {
+      std::fputs(kMainHelp, stdout);
+      return 0;
+    }
+    if (cmd == "--version") {
+      std::printf("ruralsim %s (commit %s, %s build, %s)\n", build::kVersion, build::kGitCommit, build::kBuildType,
+                  build::kCompiler);
+      return 0;
+    }
+    if (cmd == "help") {
+      const std::string sub = args.size() > 1 ? args[1] : "";
+      if (sub == "run") std::fputs(kRunHelp, stdout);
+      else if (sub == "validate") std::fputs(kValidateHelp, stdout);
+      else if (sub == "reproduce") std::fputs(kReproduceHelp, stdout);
+      else if (sub == "params") std::fputs(kParamsHelp, stdout);
+      else if (sub == "outputs") std::fputs(kOutputsHelp, stdout);
+      else std::fputs(kMainHelp, stdout);
+      return 0;
+    }
+    if (cmd == "run") return cmd_run(args);
+    if (cmd == "validate") return cmd_validate(args);
+    if (cmd == "reproduce") return cmd_reproduce(args);
+    if (cmd == "params") return cmd_params(args);
+    if (cmd == "outputs") return cmd_outputs(args);
+    if (cmd == "interventions") return cmd_interventions(args);
+    throw UsageError("ruralsim: unknown command '" + cmd +
+                     "'; valid commands: run, validate, reproduce, params, outputs, interventions, help");
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  } catch (const Interrupted& e) {
+    std::fprintf(stderr, "\nruralsim: %s; no output file was kept\n", e.what());
+    return 130;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace ruralsim

@@ -1,0 +1,9 @@
+#pragma once
+// Boost.Random distributions used on top of the keyed streams (core/rng.hpp). Included through
+// this header so that GCC's false -Wmaybe-uninitialized reports inside Boost stay silent.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <boost/random/binomial_distribution.hpp>
+#include <boost/random/normal_distribution.hpp>
+#include <boost/random/poisson_distribution.hpp>
+#pragma GCC diagnostic pop

@@ -1,0 +1,263 @@
+#include "core/simulation.hpp"
+
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+
+#include <cmath>
+#include <limits>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "io/geography.hpp"
+#include "io/recorder.hpp"
+#include "model/outputs.hpp"
+#include "policy/intervention.hpp"
+
+namespace ruralsim {
+
+std::uint64_t run_seed(const Params& p) {
+  const auto seed = static_cast<std::uint64_t>(p.simulation.seed);
+  const auto rep = static_cast<std::uint64_t>(p.simulation.replicate);
+  return rep == 0 ? seed : splitmix64(seed ^ splitmix64(rep * 0xA24BAED4963EE407ULL));
+}
+
+World build_world(const Scenario& sc) {
+  World w;
+  w.categories = sc.categories;
+  if (sc.params.geography.source == "csv")
+    w.geo = load_geography_csv(sc.csv_path, sc.params, sc.categories);
+  else
+    w.geo = generate_geography(sc.params, sc.categories.size());
+  if (w.geo.villages() == 0) throw InputError(sc.path + ": the geography has no villages");
+  return w;
+}
+
+Simulation::Simulation(const Scenario& sc) : Simulation(sc, build_world(sc)) {}
+
+Simulation::Simulation(const Scenario& sc, World world) : sc_(sc), world_(std::move(world)) {
+  const auto& p = sc_.params;
+  clock_.tick = 0;
+  clock_.ticks_per_year = static_cast<std::int32_t>(p.simulation.ticks_per_year);
+  clock_.start_year = static_cast<std::int32_t>(p.simulation.start_year);
+  clock_.total_ticks = static_cast<std::int32_t>(p.simulation.years * p.simulation.ticks_per_year);
+  seed_ = run_seed(p);
+  const auto& g = world_.geo;
+  for (auto h : g.households) total_households_ += h;
+  const std::size_t np = g.provinces();
+  province_village_begin_.assign(np, 0);
+  province_village_end_.assign(np, 0);
+  province_county_begin_.assign(np, 0);
+  province_county_end_.assign(np, 0);
+  for (std::size_t v = g.villages(); v-- > 0;) province_village_begin_[g.village_province[v]] = static_cast<Id>(v);
+  for (std::size_t v = 0; v < g.villages(); ++v) province_village_end_[g.village_province[v]] = static_cast<Id>(v + 1);
+  for (std::size_t c = g.counties(); c-- > 0;) province_county_begin_[g.county_province[c]] = static_cast<Id>(c);
+  for (std::size_t c = 0; c < g.counties(); ++c) province_county_end_[g.county_province[c]] = static_cast<Id>(c + 1);
+  const StepCtx c = ctx();
+  init_state(world_, c);
+  for (const auto& iv : sc_.interventions) iv->initialize(world_, p, seed_);
+  update_taobao_neighbours(world_);
+}
+
+StepCtx Simulation::ctx() const {
+  return StepCtx{sc_.params, world_.categories, sc_.demand_table, clock_, seed_, total_households_};
+}
+
+std::size_t Simulation::var_index(const char* name) const {
+  const auto& t = output_table();
+  for (std::size_t i = 0; i < t.size(); ++i)
+    if (std::string(t[i].name) == name) return i;
+  throw std::out_of_range(std::string("no output variable ") + name);
+}
+
+void Simulation::apply_interventions(const StepCtx& c) {
+  auto& v = world_.v;
+  std::fill(v.tau.begin(), v.tau.end(), 0.0);
+  std::fill(v.brand_mult.begin(), v.brand_mult.end(), 1.0);
+  std::fill(v.quality_mult.begin(), v.quality_mult.end(), 1.0);
+  std::fill(v.ship_subsidy.begin(), v.ship_subsidy.end(), 0.0);
+  const auto& rp = sc_.params.recognition;
+  world_.rules = {rp.village_sales,    rp.village_stores, rp.village_store_share,
+                  rp.town_villages,    rp.town_sales,     rp.town_stores,
+                  rp.visibility_boost, rp.fixed_cost_subsidy, rp.can_lose};
+  for (const auto& iv : sc_.interventions) iv->apply(world_, sc_.params, c.clk, seed_);
+}
+
+// One tick, in the order of MODEL.md section 3 (docs/ODD.md, "Process overview").
+void Simulation::step() {
+  world_.tick = clock_.tick;
+  const StepCtx c = ctx();
+  internet_step(world_, c);              // 1. calendar and exogenous paths
+  apply_interventions(c);                // 2. interventions
+  service_level(world_, c);              //    service level of the network in force
+  adoption_step(world_, c);              // 3. adoption (and the store rebuild)
+  attractiveness_step(world_, c, partial_);
+  livestream_step(world_, c);            // 4. livestreaming
+  market_step(world_, c, partial_);      // 5. market
+  logistics_step(world_, c);             // 6. logistics
+  accounting_step(world_, c);            // 7. accounting
+  exit_step(world_, c);                  // 8. exit
+  if (clock_.year_end()) recognition_step(world_, c);  // 9. recognition
+  const bool last = clock_.tick + 1 == clock_.total_ticks;
+  if ((clock_.tick + 1) % sc_.params.output.every == 0 || last) record(c);  // 10. recording
+  if (clock_.year_end() && sc_.params.output.village_snapshots) village_snapshot(c);
+  ++clock_.tick;
+}
+
+void Simulation::run(const std::function<void(const Simulation&)>& on_tick) {
+  while (!finished()) {
+    step();
+    if (on_tick) on_tick(*this);
+  }
+}
+
+namespace {
+
+double urban_per_capita(const StepCtx& c) {
+  return c.p.income.urban_per_capita * std::exp(std::log1p(c.p.income.urban_growth) * c.clk.years_elapsed());
+}
+
+double income_ratio(const double* row, const StepCtx& c) {
+  if (row[QV_HOUSEHOLDS] <= 0 || row[QV_INCOME_TOTAL] <= 0) return std::numeric_limits<double>::quiet_NaN();
+  const double rural_pc = row[QV_INCOME_TOTAL] / row[QV_HOUSEHOLDS] / c.p.income.household_size;
+  return urban_per_capita(c) / rural_pc;
+}
+
+}  // namespace
+
+void Simulation::record(const StepCtx& c) {
+  World& w = world_;
+  const auto& g = w.geo;
+  tally_stocks(w, c);
+  constexpr int K = Q_COUNT;
+  constexpr int KC = Q_COUNT - kVillageQ;
+  const std::size_t nc = g.counties(), np = g.provinces();
+  agg_county_.assign(nc * K, 0.0);
+  agg_province_.assign(np * K, 0.0);
+  agg_national_.assign(K, 0.0);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 8), [&](const auto& r) {
+    for (std::size_t cc = r.begin(); cc != r.end(); ++cc) {
+      double* row = &agg_county_[cc * K];
+      for (auto v = g.county_village_begin[cc]; v < g.county_village_end[cc]; ++v) {
+        const double* vr = &w.vq[static_cast<std::size_t>(v) * kVillageQ];
+        for (int q = 0; q < kVillageQ; ++q) row[q] += vr[q];
+      }
+      for (int q = 0; q < KC; ++q) row[kVillageQ + q] = w.cq[cc * KC + q];
+    }
+  });
+  for (std::size_t cc = 0; cc < nc; ++cc) {
+    double* pr = &agg_province_[g.county_province[cc] * K];
+    for (int q = 0; q < K; ++q) pr[q] += agg_county_[cc * K + q];
+  }
+  for (std::size_t p = 0; p < np; ++p)
+    for (int q = 0; q < K; ++q) agg_national_[q] += agg_province_[p * K + q];
+
+  const auto& vars = output_table();
+  const std::size_t nvar = vars.size();
+  record_.tick = clock_.tick;
+  record_.time = clock_.time_end();
+  record_.national.assign(nvar, 0.0);
+  record_.province.assign(np * nvar, 0.0);
+  record_.county.assign(nc * nvar, 0.0);
+  for (std::size_t k = 0; k < nvar; ++k) {
+    const auto& var = vars[k];
+    switch (var.kind) {
+      case OutKind::GiniIncome: {
+        tbb::enumerable_thread_specific<std::vector<std::pair<double, double>>> tls;
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 4), [&](const auto& r) {
+          auto& cls = tls.local();
+          for (std::size_t cc = r.begin(); cc != r.end(); ++cc) {
+            cls.clear();
+            income_classes(w, c, g.county_village_begin[cc], g.county_village_end[cc], cls);
+            record_.county[cc * nvar + k] = gini(cls);
+          }
+        });
+        std::vector<std::pair<double, double>> cls;
+        for (std::size_t p = 0; p < np; ++p) {
+          cls.clear();
+          income_classes(w, c, province_village_begin_[p], province_village_end_[p], cls);
+          record_.province[p * nvar + k] = gini(cls);
+        }
+        cls.clear();
+        income_classes(w, c, 0, g.villages(), cls);
+        record_.national[k] = gini(cls);
+        break;
+      }
+      case OutKind::TopDecileFollowers: {
+        std::vector<double> f;
+        auto collect = [&](std::size_t c0, std::size_t c1) {
+          f.clear();
+          for (auto i = w.ls.offset[c0]; i < w.ls.offset[c1]; ++i)
+            if (w.ls.alive[i]) f.push_back(w.ls.followers[i]);
+          return top_decile_share(f);
+        };
+        for (std::size_t cc = 0; cc < nc; ++cc) record_.county[cc * nvar + k] = collect(cc, cc + 1);
+        for (std::size_t p = 0; p < np; ++p)
+          record_.province[p * nvar + k] = collect(province_county_begin_[p], province_county_end_[p]);
+        record_.national[k] = collect(0, nc);
+        break;
+      }
+      case OutKind::IncomeRatio:
+        for (std::size_t cc = 0; cc < nc; ++cc) record_.county[cc * nvar + k] = income_ratio(&agg_county_[cc * K], c);
+        for (std::size_t p = 0; p < np; ++p) record_.province[p * nvar + k] = income_ratio(&agg_province_[p * K], c);
+        record_.national[k] = income_ratio(agg_national_.data(), c);
+        break;
+      default:
+        for (std::size_t cc = 0; cc < nc; ++cc) record_.county[cc * nvar + k] = derived_value(var, &agg_county_[cc * K]);
+        for (std::size_t p = 0; p < np; ++p) record_.province[p * nvar + k] = derived_value(var, &agg_province_[p * K]);
+        record_.national[k] = derived_value(var, agg_national_.data());
+    }
+  }
+  if (recorder_) recorder_->append(record_.tick, record_.time, record_.national, record_.province, record_.county);
+  // Flows restart after each record.
+  const std::size_t nv = g.villages();
+  const bool annual = !w.vq_year.empty();
+  for (std::size_t v = 0; v < nv; ++v)
+    for (int q = 0; q < kVillageQ; ++q)
+      if (q_is_flow(q)) {
+        if (annual) w.vq_year[v * kVillageQ + q] += w.vq[v * kVillageQ + q];
+        w.vq[v * kVillageQ + q] = 0.0;
+      }
+  for (std::size_t cc = 0; cc < nc; ++cc)
+    for (int q = kVillageQ; q < K; ++q)
+      if (q_is_flow(q)) w.cq[cc * KC + (q - kVillageQ)] = 0.0;
+}
+
+void Simulation::village_snapshot(const StepCtx& c) {
+  if (!recorder_) return;
+  World& w = world_;
+  const auto& vars = output_table();
+  const std::size_t nvar = vars.size(), nv = w.geo.villages();
+  // Stocks at the end of the year; flows summed over the year (vq_year holds the recorded part,
+  // vq what has not been recorded yet, which the next record will add: it is pre-subtracted).
+  std::vector<double> out(nv * nvar, std::numeric_limits<double>::quiet_NaN());
+  tally_stocks(w, c);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 256), [&](const auto& r) {
+    std::vector<std::pair<double, double>> cls;
+    std::vector<double> row(Q_COUNT, 0.0);
+    for (std::size_t v = r.begin(); v != r.end(); ++v) {
+      std::copy(&w.vq[v * kVillageQ], &w.vq[v * kVillageQ] + kVillageQ, row.begin());
+      for (int q = 0; q < kVillageQ; ++q)
+        if (q_is_flow(q)) row[q] += w.vq_year[v * kVillageQ + q];
+      for (std::size_t k = 0; k < nvar; ++k) {
+        const auto& var = vars[k];
+        if (!var.village) continue;
+        double val = 0;
+        if (var.kind == OutKind::GiniIncome) {
+          cls.clear();
+          income_classes(w, c, v, v + 1, cls);
+          val = gini(cls);
+        } else if (var.kind == OutKind::IncomeRatio) {
+          val = income_ratio(row.data(), c);
+        } else {
+          val = derived_value(var, row.data());
+        }
+        out[v * nvar + k] = val;
+      }
+    }
+  });
+  for (std::size_t i = 0; i < nv * kVillageQ; ++i)
+    if (q_is_flow(static_cast<int>(i % kVillageQ))) w.vq_year[i] = -w.vq[i];
+  recorder_->append_village_snapshot(clock_.year(), out);
+}
+
+}  // namespace ruralsim

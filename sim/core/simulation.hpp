@@ -1,0 +1,66 @@
+#pragma once
+// The simulation loop: one tick in the fixed order of MODEL.md section 3, and the reduction
+// of additive quantities up the hierarchy for recording.
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "io/scenario.hpp"
+#include "model/submodels.hpp"
+#include "model/world.hpp"
+
+namespace ruralsim {
+
+class Recorder;
+
+// Output values of one record, in output_table() order (entity-major for province/county).
+struct Record {
+  std::int32_t tick = 0;
+  double time = 0;
+  std::vector<double> national, province, county;
+};
+
+std::uint64_t run_seed(const Params& p);
+// Builds the world of a scenario: geography (generated or CSV), categories, initial state.
+World build_world(const Scenario& sc);
+
+class Simulation {
+ public:
+  explicit Simulation(const Scenario& sc);
+  Simulation(const Scenario& sc, World world);
+
+  // One tick; records when the output cadence says so.
+  void step();
+  void run(const std::function<void(const Simulation&)>& on_tick = {});
+  bool finished() const { return clock_.tick >= clock_.total_ticks; }
+
+  const World& world() const { return world_; }
+  World& world() { return world_; }
+  const Clock& clock() const { return clock_; }
+  const Scenario& scenario() const { return sc_; }
+  const Record& last_record() const { return record_; }
+  std::size_t var_index(const char* name) const;
+
+  void set_recorder(Recorder* rec) { recorder_ = rec; }
+
+ private:
+  StepCtx ctx() const;
+  void apply_interventions(const StepCtx& c);
+  void record(const StepCtx& c);
+  void village_snapshot(const StepCtx& c);
+
+  const Scenario& sc_;
+  World world_;
+  Clock clock_;
+  std::uint64_t seed_;
+  double total_households_ = 0;
+  Recorder* recorder_ = nullptr;
+  Record record_;
+  std::vector<double> partial_;                 // per-village category attractiveness
+  std::vector<double> agg_county_, agg_province_, agg_national_;  // additive rows
+  std::vector<Id> province_village_begin_, province_village_end_;
+  std::vector<Id> province_county_begin_, province_county_end_;
+};
+
+}  // namespace ruralsim

@@ -1,0 +1,57 @@
+#pragma once
+// HDF5 recorder. Layout (docs/outputs.md):
+//   /national        dims (time)               one dataset per output variable
+//   /province        dims (time, province)
+//   /county          dims (time, county)
+//   /village_annual  dims (year, village)      only with output.village_snapshots
+//   /events          dims (event)              tick, year, kind, entity, value
+//   /geography/{provinces,counties,towns,villages}   static tables, one dataset per column
+//   /provenance      scenario_input, scenario_resolved (strings); provenance also as root attrs
+// Each group's coordinate datasets are HDF5 dimension scales so that
+// xarray.open_dataset(file, group=..., engine="h5netcdf") opens it without help.
+// The file is written under a temporary name and renamed into place by commit().
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/world.hpp"
+
+namespace ruralsim {
+
+struct Provenance {
+  // key -> value; written as string attributes on the root group (numbers as text too,
+  // plus a few numeric attributes written by the recorder itself).
+  std::map<std::string, std::string> attrs;
+  std::string scenario_input;
+  std::string scenario_resolved;
+};
+
+class Recorder {
+ public:
+  // Creates `final_path + ".partial"`; writes the geography tables.
+  Recorder(const std::string& final_path, const World& world, int ticks_per_year, int start_year);
+  ~Recorder();  // without commit(): closes and deletes the temporary file
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  // One record of the time series. Values follow output_table() order: `national` has
+  // nvars values, `province` provinces*nvars (entity-major), `county` counties*nvars.
+  void append(std::int32_t tick, double time, const std::vector<double>& national,
+              const std::vector<double>& province, const std::vector<double>& county);
+  // One annual village snapshot: villages*nvars (entity-major); variables with
+  // OutputVar::village false are written as NaN-free omissions (not written at all).
+  void append_village_snapshot(std::int32_t year, const std::vector<double>& village);
+  // Writes events, the content hash, provenance; closes; renames into place.
+  // Returns the content hash (hex SHA-256 over every result dataset, fixed order).
+  std::string commit(const std::vector<Event>& events, Provenance prov);
+
+  const std::string& final_path() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ruralsim

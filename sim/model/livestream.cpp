@@ -1,0 +1,93 @@
+// 6.3 Livestreaming: entry, sessions promoting stores of the home county, follower dynamics,
+// commission, exit.
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include "core/distributions.hpp"
+#include <cmath>
+
+#include "core/rng.hpp"
+#include "model/submodels.hpp"
+
+namespace ruralsim {
+
+void livestream_step(World& w, const StepCtx& ctx) {
+  const auto& lp = ctx.p.livestream;
+  const auto& g = w.geo;
+  const std::size_t nc = g.counties();
+  const double t = ctx.clk.time_mid(), dt = ctx.clk.dt();
+  const auto tick = static_cast<std::uint64_t>(ctx.clk.tick);
+  std::vector<std::int32_t> organic(nc, 0);
+  if (t >= lp.start_year) {
+    const double uptake = 1.0 / (1.0 + std::exp(-lp.platform_k * (t - lp.platform_mid)));
+    for (std::size_t c = 0; c < nc; ++c) {
+      double stores = 0;
+      for (auto v = g.county_village_begin[c]; v < g.county_village_end[c]; ++v) stores += w.v.stores[v];
+      const double mean = lp.entry_rate * uptake * stores * dt;
+      if (mean <= 0) continue;
+      Stream rs(ctx.seed, Purpose::LivestreamEntry, c, tick);
+      boost::random::poisson_distribution<int> pois(mean);
+      organic[c] = pois(rs);
+    }
+  }
+  rebuild_streamers(w, organic, ctx);
+
+  auto& ls = w.ls;
+  auto& m = w.m;
+  const double mean_sessions = lp.sessions_per_week * ctx.clk.weeks();
+  const auto k_promo = static_cast<std::size_t>(lp.k_promo);
+  tbb::enumerable_thread_specific<std::vector<double>> cdf_tls;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 4), [&](const auto& r) {
+    auto& cdf = cdf_tls.local();
+    std::vector<std::uint64_t> picked;
+    picked.reserve(k_promo);
+    for (std::size_t c = r.begin(); c != r.end(); ++c) {
+      const auto sb = ls.offset[c], se = ls.offset[c + 1];
+      if (sb == se) continue;
+      const auto mb = m.offset[g.county_village_begin[c]], me = m.offset[g.county_village_end[c]];
+      cdf.resize(me - mb);
+      double total_a = 0;
+      for (auto i = mb; i < me; ++i) cdf[i - mb] = (total_a += m.attract[i]);
+      Stream rs(ctx.seed, Purpose::LivestreamSession, c, tick);
+      Stream rx(ctx.seed, Purpose::LivestreamExit, c, tick);
+      boost::random::poisson_distribution<int> pois(mean_sessions > 0 ? mean_sessions : 1e-12);
+      double* cr = crow(w, c);
+      for (auto i = sb; i < se; ++i) {
+        const int n_s = mean_sessions > 0 ? pois(rs) : 0;
+        const double F = ls.followers[i];
+        double sales = 0;
+        for (int s = 0; s < n_s && total_a > 0; ++s) {
+          const double orders = F * lp.view_rate * lp.conversion * ls.skill[i];
+          picked.clear();
+          for (std::size_t k = 0; k < k_promo; ++k) {
+            const double u = rs.uniform() * total_a;
+            const auto it = std::upper_bound(cdf.begin(), cdf.end(), u);
+            const auto j = mb + static_cast<std::uint64_t>(std::min<std::ptrdiff_t>(
+                                    it - cdf.begin(), static_cast<std::ptrdiff_t>(cdf.size()) - 1));
+            if (std::find(picked.begin(), picked.end(), j) == picked.end()) picked.push_back(j);
+          }
+          const double share = orders / static_cast<double>(picked.size());
+          for (auto j : picked) {
+            const double sale = share * w.categories[m.category[j]].order_value;
+            m.sales_live[j] += sale;
+            sales += sale;
+          }
+        }
+        const double commission = lp.commission * sales;
+        ls.commission_year[i] = ls.commission_year[i] * (1.0 - dt) + commission;
+        double Fn = F + lp.follower_growth * ls.skill[i] * std::pow(F, lp.follower_phi) * n_s -
+                    lp.follower_decay * F * dt;
+        ls.followers[i] = std::max(0.0, Fn);
+        cr[cq_index(QC_SESSIONS)] += n_s;
+        cr[cq_index(QC_SESSION_SALES)] += sales;
+        cr[cq_index(QC_COMMISSION)] += commission;
+        const double f0 = std::max(1.0, lp.initial_followers);
+        const double h = lp.exit_hazard * std::min(1.0, f0 / std::max(1.0, ls.followers[i]));
+        if (rx.uniform() < 1.0 - std::exp(-h * dt)) ls.alive[i] = 0;
+      }
+    }
+  });
+}
+
+}  // namespace ruralsim

@@ -1,0 +1,77 @@
+#pragma once
+// The output table: every recorded variable, declared once with unit, description and how it is
+// computed from additive quantities. The recorder, `ruralsim outputs` and docs/outputs.md follow
+// it; the Python loaders read the names from the file.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ruralsim {
+
+// Additive quantities, held per village (Q_V*) or per county (Q_C*), summed up the hierarchy
+// in a fixed order. Stocks are read at the recording tick; flows are summed over the ticks
+// since the previous record.
+enum Q : int {
+  // village stocks
+  QV_HOUSEHOLDS,
+  QV_STORES,
+  QV_PROFITABLE,
+  QV_STATIONS,
+  QV_TAOBAO_VILLAGES,
+  QV_EMPLOYMENT,
+  QV_INCOME_TOTAL,
+  QV_INCOME_BASE,
+  QV_INCOME_PROFIT,
+  QV_INCOME_WAGE,
+  QV_INCOME_COMMISSION,
+  QV_INTERNET_HH,
+  // village flows
+  QV_NEW_STORES,
+  QV_EXITS,
+  QV_SALES_ORGANIC,
+  QV_SALES_LIVE,
+  QV_PARCELS_OUT,
+  QV_PARCELS_IN,
+  QV_PARCEL_DAYS,
+  QV_SHIP_COST,
+  QV_SAVINGS,
+  QV_STATIONS_OPENED,
+  QV_STATIONS_CLOSED,
+  QV_END,
+  // county stocks
+  QC_LIVESTREAMERS = QV_END,
+  QC_TRAINED,
+  QC_FOLLOWERS,
+  QC_CENTRES,
+  QC_TAOBAO_TOWNS,
+  // county flows
+  QC_SESSIONS,
+  QC_SESSION_SALES,
+  QC_COMMISSION,
+  QC_CENTRES_OPENED,
+  Q_COUNT
+};
+inline constexpr int kVillageQ = QV_END;
+bool q_is_flow(int q);
+
+enum class OutKind { Sum, Sum2, Ratio, GiniIncome, TopDecileFollowers, IncomeRatio };
+
+struct OutputVar {
+  const char* name;
+  const char* unit;
+  const char* description;
+  OutKind kind;
+  int a;         // quantity (Sum, Sum2, Ratio numerator)
+  int b;         // second quantity (Sum2) or denominator (Ratio); -1 if none
+  double scale;  // multiplier for Ratio
+  bool village;  // also in the annual village snapshots
+};
+
+const std::vector<OutputVar>& output_table();
+// docs/outputs.md is generated from this.
+std::string outputs_markdown();
+
+// Value of an additive-derived variable (Sum, Sum2, Ratio) from one row of quantities.
+double derived_value(const OutputVar& var, const double* row);
+
+}  // namespace ruralsim

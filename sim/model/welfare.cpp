@@ -1,0 +1,129 @@
+// Household welfare: income by source, exact Gini over income classes, audience concentration,
+// and the stock quantities of the output tallies.
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "model/submodels.hpp"
+
+namespace ruralsim {
+
+double gini(std::vector<std::pair<double, double>>& classes) {
+  std::sort(classes.begin(), classes.end());
+  double W = 0, S = 0;
+  for (const auto& [x, wt] : classes) {
+    W += wt;
+    S += wt * x;
+  }
+  if (W <= 0 || S == 0) return 0.0;
+  // G = 1 - sum_i (w_i / W) (C_{i-1} + C_i) / S, with C_i the cumulative income.
+  double C = 0, acc = 0;
+  for (const auto& [x, wt] : classes) {
+    const double Cn = C + wt * x;
+    acc += wt * (C + Cn);
+    C = Cn;
+  }
+  return 1.0 - acc / (W * S);
+}
+
+double top_decile_share(std::vector<double>& values) {
+  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const std::size_t k = (values.size() + 9) / 10;
+  std::sort(values.begin(), values.end(), std::greater<double>());
+  double top = 0, all = 0;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    all += values[i];
+    if (i < k) top += values[i];
+  }
+  return all > 0 ? top / all : 0.0;
+}
+
+double base_income_at(const World& w, const StepCtx& ctx, std::size_t v) {
+  return w.geo.base_income[v] * std::exp(std::log1p(ctx.p.income.base_growth) * ctx.clk.years_elapsed());
+}
+
+void tally_stocks(World& w, const StepCtx& ctx) {
+  const auto& g = w.geo;
+  auto& ls = w.ls;
+  std::fill(w.v.streamers.begin(), w.v.streamers.end(), 0);
+  std::fill(w.v.commission_year.begin(), w.v.commission_year.end(), 0.0);
+  std::vector<double> towns(g.counties(), 0.0);
+  for (std::size_t t = 0; t < g.towns(); ++t) towns[g.town_county[t]] += w.t.taobao[t];
+  for (std::size_t c = 0; c < g.counties(); ++c) {
+    double* cr = crow(w, c);
+    double n = 0, trained = 0, followers = 0;
+    for (auto i = ls.offset[c]; i < ls.offset[c + 1]; ++i) {
+      if (!ls.alive[i]) continue;
+      n += 1;
+      trained += ls.trained[i];
+      followers += ls.followers[i];
+      w.v.streamers[ls.village[i]] += 1;
+      w.v.commission_year[ls.village[i]] += ls.commission_year[i];
+    }
+    cr[cq_index(QC_LIVESTREAMERS)] = n;
+    cr[cq_index(QC_TRAINED)] = trained;
+    cr[cq_index(QC_FOLLOWERS)] = followers;
+    cr[cq_index(QC_CENTRES)] = w.c.centre[c];
+    cr[cq_index(QC_TAOBAO_TOWNS)] = towns[c];
+  }
+  const double ts = ctx.p.accounting.time_share;
+  auto& m = w.m;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, g.villages(), 512), [&](const auto& r) {
+    for (std::size_t v = r.begin(); v != r.end(); ++v) {
+      double* row = vrow(w, v);
+      const double H = g.households[v];
+      double profit = 0, profitable = 0, employment = 0;
+      for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i) {
+        if (!m.alive[i]) continue;
+        profit += m.profit_year[i];
+        profitable += m.profit_year[i] > 0 ? 1 : 0;
+        employment += m.employees[i];
+      }
+      const double M = w.v.stores[v], L = w.v.streamers[v];
+      const double y0 = base_income_at(w, ctx, v);
+      const double others = std::max(0.0, H - M - employment - L);
+      row[QV_HOUSEHOLDS] = H;
+      row[QV_STORES] = M;
+      row[QV_PROFITABLE] = profitable;
+      row[QV_STATIONS] = w.v.station[v];
+      row[QV_TAOBAO_VILLAGES] = w.v.taobao[v];
+      row[QV_EMPLOYMENT] = employment;
+      row[QV_INCOME_BASE] = y0 * (others + employment + L) + y0 * (1.0 - ts) * M;
+      row[QV_INCOME_PROFIT] = profit;
+      row[QV_INCOME_WAGE] = w.v.wage[v] * 12.0 * employment;
+      row[QV_INCOME_COMMISSION] = w.v.commission_year[v];
+      row[QV_INCOME_TOTAL] = row[QV_INCOME_BASE] + row[QV_INCOME_PROFIT] + row[QV_INCOME_WAGE] +
+                             row[QV_INCOME_COMMISSION];
+      row[QV_INTERNET_HH] = H * w.v.internet[v];
+    }
+  });
+}
+
+void income_classes(const World& w, const StepCtx& ctx, std::size_t vbegin, std::size_t vend,
+                    std::vector<std::pair<double, double>>& out) {
+  const auto& g = w.geo;
+  const auto& m = w.m;
+  const auto& ls = w.ls;
+  const double ts = ctx.p.accounting.time_share;
+  for (std::size_t v = vbegin; v < vend; ++v) {
+    const double y0 = base_income_at(w, ctx, v);
+    double employment = 0;
+    for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i) {
+      if (!m.alive[i]) continue;
+      employment += m.employees[i];
+      out.emplace_back(y0 * (1.0 - ts) + m.profit_year[i], 1.0);
+    }
+    const double others = std::max(0.0, g.households[v] - w.v.stores[v] - employment - w.v.streamers[v]);
+    if (others > 0) out.emplace_back(y0, others);
+    if (employment > 0) out.emplace_back(y0 + w.v.wage[v] * 12.0, employment);
+  }
+  // Livestreamer households of these villages (streamers are grouped by county).
+  if (vbegin >= vend) return;
+  const auto c0 = g.village_county[vbegin], c1 = g.village_county[vend - 1];
+  for (auto i = ls.offset[c0]; i < ls.offset[c1 + 1]; ++i)
+    if (ls.alive[i] && ls.village[i] >= vbegin && ls.village[i] < vend)
+      out.emplace_back(base_income_at(w, ctx, ls.village[i]) + ls.commission_year[i], 1.0);
+}
+
+}  // namespace ruralsim

@@ -1,0 +1,247 @@
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include "core/distributions.hpp"
+#include <cmath>
+
+#include "core/rng.hpp"
+#include "model/submodels.hpp"
+
+namespace ruralsim {
+
+const char* event_kind_name(EventKind k) {
+  switch (k) {
+    case EventKind::TaobaoVillage: return "taobao_village_recognised";
+    case EventKind::TaobaoVillageLost: return "taobao_village_lost";
+    case EventKind::TaobaoTown: return "taobao_town_recognised";
+    case EventKind::TaobaoTownLost: return "taobao_town_lost";
+    case EventKind::StationOpened: return "station_opened";
+    case EventKind::StationClosed: return "station_closed";
+    case EventKind::CentreOpened: return "county_centre_opened";
+    case EventKind::InterventionStart: return "intervention_start";
+    case EventKind::InterventionEnd: return "intervention_end";
+  }
+  return "unknown";
+}
+
+void MerchantStore::resize(std::size_t n) {
+  village.resize(n);
+  category.resize(n);
+  alive.resize(n);
+  loss_ticks.resize(n);
+  birth_tick.resize(n);
+  employees.resize(n);
+  quality.resize(n);
+  reputation.resize(n);
+  brand.resize(n);
+  profit_year.resize(n);
+  cum_profit.resize(n);
+  attract.resize(n);
+  sales_org.resize(n);
+  sales_live.resize(n);
+}
+
+void StreamerStore::resize(std::size_t n) {
+  county.resize(n);
+  village.resize(n);
+  alive.resize(n);
+  trained.resize(n);
+  skill.resize(n);
+  followers.resize(n);
+  birth_tick.resize(n);
+  commission_year.resize(n);
+}
+
+void init_state(World& w, const StepCtx& ctx) {
+  const auto& g = w.geo;
+  const std::size_t nv = g.villages(), nc = g.counties(), nt = g.towns();
+  auto& v = w.v;
+  v.internet.assign(nv, 0.0);
+  v.u.assign(nv, 0.0);
+  v.u_nbr.assign(nv, 0.0);
+  v.stores.assign(nv, 0);
+  v.station.assign(nv, 0);
+  v.station_opened.assign(nv, -1);
+  v.station_low_ticks.assign(nv, 0);
+  v.station_subsidised_until.assign(nv, 0);
+  v.parcels_year.assign(nv, 0.0);
+  v.taobao.assign(nv, 0);
+  v.taobao_year.assign(nv, 0);
+  v.taobao_nbr.assign(nv, 0);
+  v.sales_year.assign(nv, 0.0);
+  v.delivery_days.assign(nv, 0.0);
+  v.ship_cost.assign(nv, 0.0);
+  v.wage.assign(nv, ctx.p.accounting.wage_min);
+  v.streamers.assign(nv, 0);
+  v.commission_year.assign(nv, 0.0);
+  v.employment.assign(nv, 0);
+  v.profitable.assign(nv, 0);
+  v.tau.assign(nv, 0.0);
+  v.brand_mult.assign(nv, 1.0);
+  v.quality_mult.assign(nv, 1.0);
+  v.ship_subsidy.assign(nv, 0.0);
+  w.c.centre.assign(nc, 0);
+  w.c.centre_opened.assign(nc, -1);
+  w.c.parcels_year.assign(nc, 0.0);
+  w.c.trained_pending.assign(nc, 0);
+  w.c.trained_followers.assign(nc, 0.0);
+  w.c.trained_skill.assign(nc, 1.0);
+  w.t.taobao.assign(nt, 0);
+  w.t.taobao_year.assign(nt, 0);
+  w.vq.assign(nv * kVillageQ, 0.0);
+  w.cq.assign(nc * (Q_COUNT - kVillageQ), 0.0);
+  w.vq_year.assign(ctx.p.output.village_snapshots ? nv * kVillageQ : 0, 0.0);
+  w.new_stores.assign(nv, 0);
+  w.m.offset.assign(nv + 1, 0);
+  w.ls.offset.assign(nc + 1, 0);
+  const auto& rp = ctx.p.recognition;
+  w.rules = {rp.village_sales,     rp.village_stores, rp.village_store_share,
+             rp.town_villages,     rp.town_sales,     rp.town_stores,
+             rp.visibility_boost,  rp.fixed_cost_subsidy, rp.can_lose};
+  // Initial county centres: the configured share, in a fixed random order of counties.
+  {
+    std::vector<std::pair<std::uint64_t, Id>> order(nc);
+    for (std::size_t c = 0; c < nc; ++c)
+      order[c] = {Stream(ctx.seed, Purpose::CentreProgramme, c, 0)(), static_cast<Id>(c)};
+    std::sort(order.begin(), order.end());
+    const auto n = static_cast<std::size_t>(std::floor(ctx.p.logistics.initial_centre_share * nc + 1e-9));
+    for (std::size_t i = 0; i < n; ++i) {
+      w.c.centre[order[i].second] = 1;
+      w.c.centre_opened[order[i].second] = 0;
+    }
+  }
+  // Seed merchants: Binomial(H_v, seed_share) per village.
+  for (std::size_t i = 0; i < nv; ++i) {
+    Stream rs(ctx.seed, Purpose::SeedMerchants, i, 0);
+    boost::random::binomial_distribution<int> bin(g.households[i], ctx.p.adoption.seed_share);
+    w.new_stores[i] = bin(rs);
+  }
+  rebuild_merchants(w, ctx, Purpose::SeedAttributes);
+  std::fill(w.new_stores.begin(), w.new_stores.end(), 0);
+}
+
+void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose) {
+  const auto& g = w.geo;
+  const std::size_t nv = g.villages();
+  MerchantStore& src = w.m;
+  MerchantStore& dst = w.m_spare;
+  dst.offset.assign(nv + 1, 0);
+  for (std::size_t v = 0; v < nv; ++v) {
+    std::uint64_t alive = 0;
+    for (auto i = src.offset[v]; i < src.offset[v + 1]; ++i) alive += src.alive[i];
+    dst.offset[v + 1] = dst.offset[v] + alive + static_cast<std::uint64_t>(w.new_stores[v]);
+  }
+  dst.resize(dst.offset[nv]);
+  const auto& ap = ctx.p.adoption;
+  const std::size_t ncat = w.categories.size();
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 256), [&](const auto& range) {
+    for (std::size_t v = range.begin(); v != range.end(); ++v) {
+      auto j = dst.offset[v];
+      for (auto i = src.offset[v]; i < src.offset[v + 1]; ++i) {
+        if (!src.alive[i]) continue;
+        dst.village[j] = src.village[i];
+        dst.category[j] = src.category[i];
+        dst.alive[j] = 1;
+        dst.loss_ticks[j] = src.loss_ticks[i];
+        dst.birth_tick[j] = src.birth_tick[i];
+        dst.employees[j] = src.employees[i];
+        dst.quality[j] = src.quality[i];
+        dst.reputation[j] = src.reputation[i];
+        dst.brand[j] = src.brand[i];
+        dst.profit_year[j] = src.profit_year[i];
+        dst.cum_profit[j] = src.cum_profit[i];
+        ++j;
+      }
+      const int n_new = w.new_stores[v];
+      if (n_new == 0) continue;
+      Stream rs(ctx.seed, purpose, v, static_cast<std::uint64_t>(ctx.clk.tick));
+      boost::random::normal_distribution<double> norm(0.0, 1.0);
+      for (int k = 0; k < n_new; ++k, ++j) {
+        std::uint8_t cat = g.specialty[v];
+        if (rs.uniform() >= ap.p_specialty)
+          cat = static_cast<std::uint8_t>(std::min<std::size_t>(ncat - 1, static_cast<std::size_t>(rs.uniform() * ncat)));
+        dst.village[j] = static_cast<Id>(v);
+        dst.category[j] = cat;
+        dst.alive[j] = 1;
+        dst.loss_ticks[j] = 0;
+        dst.birth_tick[j] = ctx.clk.tick;
+        dst.employees[j] = 0;
+        dst.quality[j] = static_cast<float>(g.strength[v] * std::exp(ap.sigma_q * norm(rs)));
+        dst.reputation[j] = 0.0f;
+        dst.brand[j] = 1.0f;
+        dst.profit_year[j] = 0.0f;
+        dst.cum_profit[j] = 0.0;
+      }
+    }
+  });
+  std::swap(w.m, w.m_spare);
+  for (std::size_t v = 0; v < nv; ++v)
+    w.v.stores[v] = static_cast<std::int32_t>(w.m.offset[v + 1] - w.m.offset[v]);
+}
+
+void rebuild_streamers(World& w, const std::vector<std::int32_t>& organic, const StepCtx& ctx) {
+  const std::size_t nc = w.geo.counties();
+  StreamerStore& src = w.ls;
+  StreamerStore& dst = w.ls_spare;
+  dst.offset.assign(nc + 1, 0);
+  for (std::size_t c = 0; c < nc; ++c) {
+    std::uint64_t alive = 0;
+    for (auto i = src.offset[c]; i < src.offset[c + 1]; ++i) alive += src.alive[i];
+    dst.offset[c + 1] = dst.offset[c] + alive + static_cast<std::uint64_t>(organic[c]) +
+                        static_cast<std::uint64_t>(w.c.trained_pending[c]);
+  }
+  dst.resize(dst.offset[nc]);
+  const auto& lp = ctx.p.livestream;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 16), [&](const auto& range) {
+    for (std::size_t c = range.begin(); c != range.end(); ++c) {
+      auto j = dst.offset[c];
+      for (auto i = src.offset[c]; i < src.offset[c + 1]; ++i) {
+        if (!src.alive[i]) continue;
+        dst.county[j] = src.county[i];
+        dst.village[j] = src.village[i];
+        dst.alive[j] = 1;
+        dst.trained[j] = src.trained[i];
+        dst.skill[j] = src.skill[i];
+        dst.followers[j] = src.followers[i];
+        dst.birth_tick[j] = src.birth_tick[i];
+        dst.commission_year[j] = src.commission_year[i];
+        ++j;
+      }
+      const int n_org = organic[c], n_tr = w.c.trained_pending[c];
+      if (n_org + n_tr == 0) continue;
+      Stream rs(ctx.seed, Purpose::StreamerAttributes, c, static_cast<std::uint64_t>(ctx.clk.tick));
+      boost::random::normal_distribution<double> norm(0.0, 1.0);
+      const auto vb = w.geo.county_village_begin[c], ve = w.geo.county_village_end[c];
+      const auto mb = w.m.offset[vb], me = w.m.offset[ve];
+      for (int k = 0; k < n_org + n_tr; ++k, ++j) {
+        const bool trained = k >= n_org;
+        // Home village: that of a random store of the county (organic entrants come from store
+        // households), else a random village of the county.
+        Id village = static_cast<Id>(vb + std::min<std::uint64_t>(ve - vb - 1, static_cast<std::uint64_t>(rs.uniform() * (ve - vb))));
+        if (!trained && me > mb)
+          village = w.m.village[mb + std::min<std::uint64_t>(me - mb - 1, static_cast<std::uint64_t>(rs.uniform() * (me - mb)))];
+        const double sig = lp.skill_sigma;
+        double skill = std::exp(sig * norm(rs) - 0.5 * sig * sig);
+        if (trained) skill *= w.c.trained_skill[c];
+        dst.county[j] = static_cast<Id>(c);
+        dst.village[j] = village;
+        dst.alive[j] = 1;
+        dst.trained[j] = trained ? 1 : 0;
+        dst.skill[j] = static_cast<float>(skill);
+        dst.followers[j] = trained ? w.c.trained_followers[c] : lp.initial_followers;
+        dst.birth_tick[j] = ctx.clk.tick;
+        dst.commission_year[j] = 0.0;
+      }
+    }
+  });
+  std::swap(w.ls, w.ls_spare);
+  std::fill(w.c.trained_pending.begin(), w.c.trained_pending.end(), 0);
+}
+
+double fixed_order_sum(const double* x, std::size_t n, std::size_t stride) {
+  double s = 0.0;
+  for (std::size_t i = 0; i < n; ++i) s += x[i * stride];
+  return s;
+}
+
+}  // namespace ruralsim

@@ -1,0 +1,184 @@
+#pragma once
+// The world: static geography and every piece of dynamic state, stored as struct-of-arrays.
+// All state lives here (no statics, no caches elsewhere) so that it can be checkpointed.
+// Villages are ordered by (province, county, town): a county's villages, and so its merchants,
+// form one contiguous range.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ruralsim {
+
+using Id = std::uint32_t;
+
+struct Category {
+  std::string name;
+  double share = 0.2;         // share of national demand
+  double margin = 0.25;       // gross margin on sales
+  double order_value = 80.0;  // RMB per order (one parcel)
+};
+
+struct Geography {
+  // provinces
+  std::vector<std::string> province_name;
+  std::vector<double> province_industrial_base;
+  std::vector<double> province_rollout_offset;  // years added to internet t_mid
+  // counties
+  std::vector<Id> county_province;
+  std::vector<std::int64_t> county_code;  // external id (CSV) or index
+  std::vector<double> county_x, county_y;
+  std::vector<std::uint8_t> county_poverty;
+  std::vector<std::uint8_t> county_specialty;
+  std::vector<Id> county_village_begin, county_village_end;
+  // towns
+  std::vector<Id> town_county;
+  std::vector<std::int64_t> town_code;
+  std::vector<double> town_x, town_y;
+  std::vector<Id> town_village_begin, town_village_end;
+  // villages
+  std::vector<std::int64_t> village_code;  // external id (CSV) or index
+  std::vector<Id> village_town, village_county, village_province;
+  std::vector<double> village_x, village_y;
+  std::vector<std::int32_t> households;
+  std::vector<double> dist_seat;  // km to county seat
+  std::vector<std::uint8_t> specialty;
+  std::vector<double> strength;     // specialty strength s
+  std::vector<double> base_income;  // y0 at the start year, RMB/yr per household
+  // neighbours within R (CSR): nbr_index[nbr_offset[v] .. nbr_offset[v+1])
+  std::vector<std::uint64_t> nbr_offset;
+  std::vector<Id> nbr_index;
+
+  std::size_t provinces() const { return province_name.size(); }
+  std::size_t counties() const { return county_province.size(); }
+  std::size_t towns() const { return town_county.size(); }
+  std::size_t villages() const { return village_town.size(); }
+};
+
+// Online stores, grouped by village: merchants of village v are [offset[v], offset[v+1]).
+struct MerchantStore {
+  std::vector<std::uint64_t> offset;  // villages + 1
+  std::vector<Id> village;
+  std::vector<std::uint8_t> category;
+  std::vector<std::uint8_t> alive;
+  std::vector<std::uint16_t> loss_ticks;
+  std::vector<std::int32_t> birth_tick;
+  std::vector<std::int32_t> employees;
+  std::vector<float> quality, reputation, brand;
+  std::vector<float> profit_year;  // trailing-year profit (exponential window), RMB/yr
+  std::vector<double> cum_profit;
+  // per-tick scratch (recomputed every tick, not state)
+  std::vector<float> attract;
+  std::vector<float> sales_org;
+  std::vector<double> sales_live;
+  std::size_t size() const { return village.size(); }
+  void resize(std::size_t n);
+};
+
+// Livestreamers, grouped by home county: [offset[c], offset[c+1]).
+struct StreamerStore {
+  std::vector<std::uint64_t> offset;  // counties + 1
+  std::vector<Id> county, village;
+  std::vector<std::uint8_t> alive, trained;
+  std::vector<float> skill;
+  std::vector<double> followers;
+  std::vector<std::int32_t> birth_tick;
+  std::vector<double> commission_year;  // trailing-year commission, RMB/yr
+  std::size_t size() const { return county.size(); }
+  void resize(std::size_t n);
+};
+
+struct VillageState {
+  std::vector<double> internet;          // I_v(t)
+  std::vector<double> u;                 // share of households with a profitable store
+  std::vector<double> u_nbr;             // household-weighted u of neighbours
+  std::vector<std::int32_t> stores;      // alive merchants
+  std::vector<std::uint8_t> station;     // station open
+  std::vector<std::int32_t> station_opened;
+  std::vector<std::int32_t> station_low_ticks;
+  std::vector<std::int32_t> station_subsidised_until;  // tick (exclusive)
+  std::vector<double> parcels_year;       // trailing-year parcel volume (in + out)
+  std::vector<std::uint8_t> taobao;       // Taobao Village status
+  std::vector<std::int32_t> taobao_year;  // first recognition year (0: never)
+  std::vector<std::uint8_t> taobao_nbr;   // a neighbour within R is a Taobao Village
+  std::vector<double> sales_year;         // e-commerce sales in the current calendar year
+  std::vector<double> delivery_days, ship_cost;  // current service level
+  std::vector<double> wage;               // monthly wage
+  std::vector<std::int32_t> streamers;    // livestreamers living here (filled at the record)
+  std::vector<double> commission_year;    // their trailing-year commission (filled at the record)
+  std::vector<std::int32_t> employment;   // workers employed by stores
+  std::vector<std::int32_t> profitable;   // stores with positive trailing-year profit
+  // intervention modifiers, rebuilt at step 2 of every tick
+  std::vector<double> tau;        // extra adoption intensity (1/yr)
+  std::vector<double> brand_mult; // brand multiplier for the village specialty
+  std::vector<double> quality_mult;
+  std::vector<double> ship_subsidy;  // RMB per parcel
+};
+
+struct CountyState {
+  std::vector<std::uint8_t> centre;
+  std::vector<std::int32_t> centre_opened;
+  std::vector<double> parcels_year;
+  // pending programme entries for the livestreamer store (filled at step 2, used at step 4)
+  std::vector<std::int32_t> trained_pending;
+  std::vector<double> trained_followers, trained_skill;
+};
+
+struct TownState {
+  std::vector<std::uint8_t> taobao;
+  std::vector<std::int32_t> taobao_year;
+};
+
+struct Event {
+  std::int32_t tick;
+  std::int32_t kind;  // EventKind
+  std::int64_t entity;  // village, town or county index
+  double value;
+};
+
+enum class EventKind : std::int32_t {
+  TaobaoVillage = 1,
+  TaobaoVillageLost,
+  TaobaoTown,
+  TaobaoTownLost,
+  StationOpened,
+  StationClosed,
+  CentreOpened,
+  InterventionStart,
+  InterventionEnd,
+};
+const char* event_kind_name(EventKind k);
+
+// Recognition thresholds and benefits in force (scenario values, changed by interventions).
+struct RecognitionRules {
+  double village_sales = 1.0e7;
+  std::int64_t village_stores = 100;
+  double village_store_share = 0.10;
+  std::int64_t town_villages = 3;
+  double town_sales = 3.0e7;
+  std::int64_t town_stores = 300;
+  double visibility_boost = 0.3;
+  double fixed_cost_subsidy = 0.0;
+  bool can_lose = false;
+};
+
+struct World {
+  Geography geo;
+  std::vector<Category> categories;
+  MerchantStore m;
+  MerchantStore m_spare;  // double buffer for the per-tick rebuild
+  StreamerStore ls;
+  StreamerStore ls_spare;
+  VillageState v;
+  CountyState c;
+  TownState t;
+  RecognitionRules rules;
+  std::vector<Event> events;
+  // Additive output quantities: villages x kVillageQ and counties x (Q_COUNT - kVillageQ).
+  // Flows accumulate until the next record; stocks are filled at the record.
+  std::vector<double> vq, cq;
+  std::vector<double> vq_year;  // village flows of the current year (village snapshots only)
+  std::vector<std::int32_t> new_stores;  // per village, set at step 3
+  std::int32_t tick = 0;
+};
+
+}  // namespace ruralsim

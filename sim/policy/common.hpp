@@ -1,0 +1,78 @@
+#pragma once
+// Shared pieces of the intervention types: a time window with optional decay after it ends,
+// county targeting, and helpers to spread an effect over a county's villages.
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "policy/intervention.hpp"
+
+namespace ruralsim {
+
+struct Window {
+  double start_year = 2019;
+  double years = 2;
+  double half_life = 0;  // years; 0: effects stop when the window ends
+
+  static Window read(EntryReader& r, double start, double years, bool decays) {
+    Window w;
+    w.start_year = r.real("start_year", start, 1900, 2200, "first calendar year of the intervention");
+    w.years = r.real("years", years, 0, 200, "duration in years");
+    if (decays) w.half_life = r.real("half_life_years", 1.0, 0, 100, "half-life of effects after the end; 0: stop at once");
+    return w;
+  }
+  // Effect strength in [0, 1] at calendar time t.
+  double strength(double t) const {
+    if (t < start_year) return 0.0;
+    const double end = start_year + years;
+    if (t < end) return 1.0;
+    if (half_life <= 0) return 0.0;
+    return std::exp2(-(t - end) / half_life);
+  }
+  bool active(double t) const { return t >= start_year && t < start_year + years; }
+  // True on the first tick of each calendar year inside the window.
+  bool year_start(const Clock& clk) const {
+    return clk.tick % clk.ticks_per_year == 0 && active(clk.year() + 0.5 / clk.ticks_per_year);
+  }
+  std::string yaml() const {
+    std::ostringstream os;
+    os << "start_year: " << start_year << ", years: " << years;
+    if (half_life > 0) os << ", half_life_years: " << half_life;
+    return os.str();
+  }
+};
+
+// Base for interventions that act on a set of counties during a window.
+class CountyIntervention : public Intervention {
+ public:
+  void initialize(const World& w, const Params&, std::uint64_t seed) override {
+    try {
+      targets_ = target_.resolve(w, seed, static_cast<std::uint64_t>(index));
+    } catch (const InputError& e) {
+      throw InputError(origin + ": " + e.what());
+    }
+  }
+  const std::vector<Id>& targets() const { return targets_; }
+
+ protected:
+  std::string base_yaml() const {
+    return "type: " + type() + ", " + window_.yaml() + ", " + target_.yaml();
+  }
+  template <class F>
+  void each_village(const World& w, F&& f) const {
+    for (Id c : targets_)
+      for (auto v = w.geo.county_village_begin[c]; v < w.geo.county_village_end[c]; ++v) f(c, v);
+  }
+  Window window_;
+  Targeting target_;
+  std::vector<Id> targets_;
+};
+
+// Opens up to `n` stations in county c, in the villages without one that have the largest
+// trailing-year parcel volume (ties: lower index). Subsidised for `subsidy_ticks`.
+void open_stations(World& w, Id c, std::int64_t n, std::int32_t subsidy_ticks, std::int32_t tick);
+
+}  // namespace ruralsim

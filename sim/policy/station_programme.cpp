@@ -1,0 +1,48 @@
+// Station programme: every calendar year of the window, opens `per_year` village stations in
+// each targeted county (largest trailing-year parcel volume first), each with an operating
+// subsidy for `subsidy_years`.
+#include <cmath>
+
+#include "policy/common.hpp"
+#include "policy/types.hpp"
+
+namespace ruralsim {
+namespace {
+
+class StationProgramme final : public CountyIntervention {
+ public:
+  explicit StationProgramme(EntryReader& r) {
+    window_ = Window::read(r, 2015, 7, false);
+    target_ = Targeting::read(r);
+    per_year_ =
+        r.integer("per_year", 5, 0, 1000000, "stations opened per targeted county per year");
+    subsidy_years_ =
+        r.real("subsidy_years", 2, 0, 100, "years a new station's operating cost is subsidised");
+  }
+  std::string type() const override { return "station_programme"; }
+  void apply(World& w, const Params& p, const Clock& clk, std::uint64_t) const override {
+    if (per_year_ <= 0 || !window_.year_start(clk)) return;
+    const auto subsidy_ticks = static_cast<std::int32_t>(
+        std::lround(subsidy_years_ * static_cast<double>(p.simulation.ticks_per_year)));
+    for (Id c : targets_) open_stations(w, c, per_year_, subsidy_ticks, clk.tick);
+  }
+  std::string yaml() const override {
+    std::ostringstream os;
+    os.precision(15);
+    os << "{" << base_yaml() << ", per_year: " << per_year_ << ", subsidy_years: " << subsidy_years_
+       << "}";
+    return os.str();
+  }
+
+ private:
+  std::int64_t per_year_;
+  double subsidy_years_;
+};
+
+}  // namespace
+
+std::unique_ptr<Intervention> make_station_programme(EntryReader& r) {
+  return std::make_unique<StationProgramme>(r);
+}
+
+}  // namespace ruralsim
