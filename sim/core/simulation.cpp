@@ -223,13 +223,13 @@ void Simulation::record(const StepCtx& c) {
 }
 
 void Simulation::village_snapshot(const StepCtx& c) {
-  if (!recorder_) return;
   World& w = world_;
   const auto& vars = output_table();
   const std::size_t nvar = vars.size(), nv = w.geo.villages();
   // Stocks at the end of the year; flows summed over the year (vq_year holds the recorded part,
   // vq what has not been recorded yet, which the next record will add: it is pre-subtracted).
-  std::vector<double> out(nv * nvar, std::numeric_limits<double>::quiet_NaN());
+  std::vector<double>& out = snapshot_;
+  out.assign(nv * nvar, std::numeric_limits<double>::quiet_NaN());
   tally_stocks(w, c);
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 256), [&](const auto& r) {
     std::vector<std::pair<double, double>> cls;
@@ -257,7 +257,7 @@ void Simulation::village_snapshot(const StepCtx& c) {
   });
   for (std::size_t i = 0; i < nv * kVillageQ; ++i)
     if (q_is_flow(static_cast<int>(i % kVillageQ))) w.vq_year[i] = -w.vq[i];
-  recorder_->append_village_snapshot(clock_.year(), out);
+  if (recorder_) recorder_->append_village_snapshot(clock_.year(), out);
 }
 
 }  // namespace ruralsim

@@ -16,7 +16,7 @@ class Recorder;
 
 // Output values of one record, in output_table() order (entity-major for province/county).
 struct Record {
-  std::int32_t tick = 0;
+  std::int32_t tick = -1;  // -1: nothing recorded yet
   double time = 0;
   std::vector<double> national, province, county;
 };
@@ -40,6 +40,8 @@ class Simulation {
   const Clock& clock() const { return clock_; }
   const Scenario& scenario() const { return sc_; }
   const Record& last_record() const { return record_; }
+  // Last annual village snapshot (villages x variables), when output.village_snapshots is on.
+  const std::vector<double>& last_village_snapshot() const { return snapshot_; }
   std::size_t var_index(const char* name) const;
 
   void set_recorder(Recorder* rec) { recorder_ = rec; }
@@ -57,6 +59,7 @@ class Simulation {
   double total_households_ = 0;
   Recorder* recorder_ = nullptr;
   Record record_;
+  std::vector<double> snapshot_;
   std::vector<double> partial_;                 // per-village category attractiveness
   std::vector<double> agg_county_, agg_province_, agg_national_;  // additive rows
   std::vector<Id> province_village_begin_, province_village_end_;

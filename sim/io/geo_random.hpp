@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <numbers>
 #include <vector>
-#include "core/distributions.hpp"
 
+#include "core/distributions.hpp"
 #include "core/rng.hpp"
 
 namespace ruralsim::geo_detail {

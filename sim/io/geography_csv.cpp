@@ -10,7 +10,6 @@
 // are skipped; fields may be surrounded by spaces and double quotes ("" is a literal quote).
 #include <algorithm>
 #include <array>
-#include <boost/random/normal_distribution.hpp>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -22,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/distributions.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "io/geo_random.hpp"

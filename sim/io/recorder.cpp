@@ -151,6 +151,7 @@ std::string hdf5_error_stack() {
   std::string s;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error, &s);
   H5Eclear2(H5E_DEFAULT);
+  std::replace(s.begin(), s.end(), '\n', ' ');
   return s;
 }
 
@@ -542,18 +543,23 @@ struct Recorder::Impl {
     std::memcpy(c.buf.data() + off, &value, sizeof(T));
   }
 
-  // Appends one record of every variable column from an entity-major row.
+  // Appends one record of every variable column from an entity-major row (read sequentially,
+  // written to one stream per variable).
   void push_vars(Series& s, const std::vector<double>& row) {
-    for (std::size_t k = 0; k < s.vars.size(); ++k) {
+    const std::size_t nv = s.vars.size();
+    if (nv == 0) return;
+    const std::size_t w = s.cols[s.first_var].width;
+    std::vector<unsigned char*> dst(nv);
+    for (std::size_t k = 0; k < nv; ++k) {
       Column& c = s.cols[s.first_var + k];
-      const std::size_t w = c.width;
-      const std::size_t q = static_cast<std::size_t>(s.vars[k]);
       const std::size_t off = c.buf.size();
       c.buf.resize(off + w * sizeof(double));
-      unsigned char* dst = c.buf.data() + off;
-      for (std::size_t e = 0; e < w; ++e) {
-        const double value = row[e * nvars + q];
-        std::memcpy(dst + e * sizeof(double), &value, sizeof(double));
+      dst[k] = c.buf.data() + off;
+    }
+    for (std::size_t e = 0; e < w; ++e) {
+      const double* src = row.data() + e * nvars;
+      for (std::size_t k = 0; k < nv; ++k) {
+        std::memcpy(dst[k] + e * sizeof(double), src + s.vars[k], sizeof(double));
       }
     }
   }
@@ -665,8 +671,16 @@ struct Recorder::Impl {
       for (int d = 1; d < rank; ++d) row_elems *= dims[d];
       if (rows == 0 || row_elems == 0) continue;
       const std::size_t esize = elem_size(r.kind);
-      const hsize_t rows_per_block =
+      hsize_t rows_per_block =
           std::max<hsize_t>(1, kReadBlockBytes / (row_elems * static_cast<hsize_t>(esize)));
+      {  // read whole chunks along the record dimension
+        Handle dcpl(check_id(H5Dget_create_plist(ds.get()), what), H5Pclose);
+        hsize_t chunk[H5S_MAX_RANK] = {};
+        if (rank > 0 && H5Pget_layout(dcpl.get()) == H5D_CHUNKED &&
+            H5Pget_chunk(dcpl.get(), H5S_MAX_RANK, chunk) == rank && chunk[0] > 0) {
+          rows_per_block = std::max(chunk[0], rows_per_block / chunk[0] * chunk[0]);
+        }
+      }
       for (hsize_t r0 = 0; r0 < rows; r0 += rows_per_block) {
         const hsize_t nb = std::min(rows_per_block, rows - r0);
         const hsize_t nelem = nb * row_elems;

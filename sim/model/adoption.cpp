@@ -31,14 +31,17 @@ void adoption_step(World& w, const StepCtx& ctx) {
       const auto cap = static_cast<std::int64_t>(std::floor(ctx.p.adoption.h_max * g.households[v]));
       const std::int64_t eligible = cap - w.v.stores[v];
       int n = 0;
+      double p = 0;
       if (eligible > 0) {
-        const double p = 1.0 - std::exp(-adoption_rate(w, ctx.p, v) * dt);
+        p = 1.0 - std::exp(-adoption_rate(w, ctx.p, v) * dt);
         if (p > 0) {
           Stream rs(ctx.seed, Purpose::Adoption, v, static_cast<std::uint64_t>(ctx.clk.tick));
           boost::random::binomial_distribution<int> bin(static_cast<int>(eligible), std::min(1.0, p));
           n = bin(rs);
         }
       }
+      w.v.adopt_p[v] = p;
+      w.v.eligible[v] = static_cast<std::int32_t>(std::max<std::int64_t>(0, eligible));
       w.new_stores[v] = n;
       vrow(w, v)[QV_NEW_STORES] += n;
     }

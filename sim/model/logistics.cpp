@@ -8,6 +8,15 @@
 
 namespace ruralsim {
 
+bool station_opens(double parcels_year, const Params& p) {
+  return parcels_year >= p.logistics.station_open_parcels;
+}
+
+bool station_closes(std::int32_t low_ticks, std::int32_t close_ticks, std::int32_t tick,
+                    std::int32_t subsidised_until) {
+  return low_ticks > close_ticks && tick >= subsidised_until;
+}
+
 void logistics_step(World& w, const StepCtx& ctx) {
   const auto& lp = ctx.p.logistics;
   const auto& g = w.geo;
@@ -40,13 +49,13 @@ void logistics_step(World& w, const StepCtx& ctx) {
       if (w.v.station[v]) {
         const double profit = lp.station_fee * parcels - lp.station_cost * dt;
         w.v.station_low_ticks[v] = profit < 0 ? w.v.station_low_ticks[v] + 1 : 0;
-        if (w.v.station_low_ticks[v] > close_ticks && tick >= w.v.station_subsidised_until[v]) {
+        if (station_closes(w.v.station_low_ticks[v], close_ticks, tick, w.v.station_subsidised_until[v])) {
           w.v.station[v] = 0;
           w.v.station_low_ticks[v] = 0;
           row[QV_STATIONS_CLOSED] += 1;
           change[v] = -1;
         }
-      } else if (w.v.parcels_year[v] >= lp.station_open_parcels) {
+      } else if (station_opens(w.v.parcels_year[v], ctx.p)) {
         w.v.station[v] = 1;
         w.v.station_opened[v] = tick;
         w.v.station_low_ticks[v] = 0;

@@ -46,6 +46,12 @@ void market_step(World& w, const StepCtx& ctx, const std::vector<double>& partia
 // 6.3 livestream.cpp
 void livestream_step(World& w, const StepCtx& ctx);
 // 6.5 logistics.cpp
+// A village without a station opens one when its trailing-year parcel volume reaches the threshold.
+bool station_opens(double parcels_year, const Params& p);
+// An open station closes after more than `close_ticks` consecutive ticks below break-even,
+// unless it is still subsidised (tick < subsidised_until).
+bool station_closes(std::int32_t low_ticks, std::int32_t close_ticks, std::int32_t tick,
+                    std::int32_t subsidised_until);
 void logistics_step(World& w, const StepCtx& ctx);
 // 6.6 accounting.cpp
 void accounting_step(World& w, const StepCtx& ctx);

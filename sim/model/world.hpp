@@ -105,6 +105,8 @@ struct VillageState {
   std::vector<double> wage;               // monthly wage
   std::vector<std::int32_t> streamers;    // livestreamers living here (filled at the record)
   std::vector<double> commission_year;    // their trailing-year commission (filled at the record)
+  std::vector<double> adopt_p;            // adoption probability per eligible household this tick
+  std::vector<std::int32_t> eligible;     // eligible households this tick
   std::vector<std::int32_t> employment;   // workers employed by stores
   std::vector<std::int32_t> profitable;   // stores with positive trailing-year profit
   // intervention modifiers, rebuilt at step 2 of every tick

@@ -328,3 +328,21 @@ TEST_CASE("generated geography: contiguous ranges and exact neighbour lists", "[
   REQUIRE(g.dist_seat.size() == g.villages());
   for (double d : g.dist_seat) CHECK(std::isfinite(d));
 }
+
+TEST_CASE("generated geography: exact neighbour lists in dense single-town layouts",
+          "[geography]") {
+  // Every village within a few grid cells of the corner: exercises the cells at the grid edge.
+  for (std::int64_t seed = 1; seed <= 20; ++seed) {
+    Params p;
+    p.geography.seed = seed;
+    p.geography.counties_per_province = 1;
+    p.geography.towns_per_county = 1;
+    p.geography.villages_per_town = 30.0;
+    p.geography.town_radius_km = 7.0;
+    p.adoption.radius_km = 5.0;
+    const Geography g = ruralsim::generate_geography(p, 5);
+    INFO("seed " << seed);
+    check_ranges(g);
+    check_neighbours(g, p.adoption.radius_km);
+  }
+}

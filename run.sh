@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The one entry point: installs what is missing (Debian 12 packages), builds Release in build/,
+# then runs a scenario, the tests, or any ruralsim subcommand.
+#
+#   ./run.sh scenarios/baseline.yaml [ruralsim run options]   run a scenario
+#   ./run.sh test                                           build and run every test
+#   ./run.sh <subcommand> [args]                            e.g. ./run.sh params, ./run.sh validate F.yaml
+#   ./run.sh build                                          only install and build
+set -euo pipefail
+cd "$(dirname "$0")"
+
+DEBIAN_PACKAGES=(
+  cmake g++ make pkg-config git
+  libboost-dev libtbb-dev libhdf5-dev libyaml-cpp-dev catch2
+  python3 python3-numpy python3-h5py python3-h5netcdf python3-xarray python3-pandas
+  python3-matplotlib python3-scipy
+)
+
+say() { printf 'run.sh: %s\n' "$*" >&2; }
+
+install_missing() {
+  local missing=()
+  for p in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  say "installing missing Debian packages: ${missing[*]}"
+  local cmd=(apt-get install -y --no-install-recommends "${missing[@]}")
+  if [[ $(id -u) -eq 0 ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${cmd[@]}"
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive "${cmd[@]}"
+  else
+    say "cannot install packages without root. Run this once, then try again:"
+    say "  sudo apt-get update && sudo ${cmd[*]}"
+    exit 1
+  fi
+}
+
+build() {
+  install_missing
+  local jobs
+  jobs=$(nproc 2>/dev/null || echo 2)
+  if [[ ! -f build/CMakeCache.txt ]]; then
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null || { say "cmake configure failed"; exit 1; }
+  fi
+  say "building (Release, $jobs jobs)..."
+  if ! cmake --build build -j "$jobs" >build/build.log 2>&1; then
+    cat build/build.log >&2
+    say "build failed (log: build/build.log)"
+    exit 1
+  fi
+  grep -E "warning:" build/build.log >&2 || true
+}
+
+usage() {
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+case "${1:-}" in
+  "" | -h | --help)
+    usage
+    exit 0
+    ;;
+  build)
+    build
+    ;;
+  test)
+    shift
+    build
+    ctest --test-dir build --output-on-failure -j "$(nproc 2>/dev/null || echo 2)" "$@"
+    ;;
+  *.yaml | *.yml)
+    build
+    exec build/ruralsim run "$@"
+    ;;
+  *)
+    build
+    exec build/ruralsim "$@"
+    ;;
+esac

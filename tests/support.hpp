@@ -1,0 +1,50 @@
+#pragma once
+// Helpers shared by the tests.
+#include <oneapi/tbb/global_control.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "core/simulation.hpp"
+#include "io/scenario.hpp"
+
+namespace ruralsim::test {
+
+inline std::string source_path(const std::string& rel) { return std::string(RURALSIM_SOURCE_DIR) + "/" + rel; }
+
+inline Scenario scenario_file(const std::string& rel, const std::vector<std::string>& sets = {}) {
+  return load_scenario(source_path(rel), sets);
+}
+
+inline Scenario scenario_text(const std::string& text, const std::vector<std::string>& sets = {}) {
+  return parse_scenario(text, "test.yaml", RURALSIM_SOURCE_DIR, sets);
+}
+
+// Every record of a run, concatenated (national, then province, then county values).
+struct Trace {
+  std::vector<double> values;
+  std::vector<Record> records;
+};
+
+inline Trace run_trace(const Scenario& sc, int threads, bool keep_records = true) {
+  tbb::global_control gc(tbb::global_control::max_allowed_parallelism, threads);
+  Simulation sim(sc);
+  Trace t;
+  sim.run([&](const Simulation& s) {
+    const Record& r = s.last_record();
+    if (r.tick != s.clock().tick - 1) return;
+    for (const auto* v : {&r.national, &r.province, &r.county}) t.values.insert(t.values.end(), v->begin(), v->end());
+    if (keep_records) t.records.push_back(r);
+  });
+  return t;
+}
+
+// Bitwise equality that treats NaN == NaN (same bits).
+inline bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) return false;
+  return std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+
+}  // namespace ruralsim::test
