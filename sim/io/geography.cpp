@@ -6,6 +6,7 @@
 #include <numeric>
 #include <unordered_map>
 
+#include "core/error.hpp"
 #include "core/rng.hpp"
 #include "io/geo_random.hpp"
 
@@ -131,18 +132,25 @@ void finish_geography(Geography& g, const Params& p) {
   g.nbr_offset.assign(nv + 1, 0);
   g.nbr_index.clear();
   if (R <= 0 || nv == 0) return;
-  double minx = g.village_x[0], miny = g.village_y[0];
+  double minx = g.village_x[0], miny = g.village_y[0], maxx = minx, maxy = miny;
   for (std::size_t v = 0; v < nv; ++v) {
     minx = std::min(minx, g.village_x[v]);
     miny = std::min(miny, g.village_y[v]);
+    maxx = std::max(maxx, g.village_x[v]);
+    maxy = std::max(maxy, g.village_y[v]);
   }
+  if ((maxx - minx) / R > 2.0e9 || (maxy - miny) / R > 2.0e9)
+    throw InputError("the villages span more than 2e9 times adoption.radius_km (" + std::to_string(R) +
+                     " km): check the x/y units (km) or the radius");
   auto cell_of = [&](std::size_t v) {
     return std::pair<std::int64_t, std::int64_t>(
         static_cast<std::int64_t>(std::floor((g.village_x[v] - minx) / R)),
         static_cast<std::int64_t>(std::floor((g.village_y[v] - miny) / R)));
   };
+  // Cell coordinates are non-negative and below 2^31 (cells outside are empty), so the key is
+  // collision-free.
   auto key = [](std::int64_t cx, std::int64_t cy) {
-    return static_cast<std::uint64_t>(cx) * 0x100000001B3ULL ^ static_cast<std::uint64_t>(cy);
+    return (static_cast<std::uint64_t>(cx) << 32) | static_cast<std::uint64_t>(cy);
   };
   std::unordered_map<std::uint64_t, std::vector<Id>> grid;
   grid.reserve(nv);
@@ -157,6 +165,7 @@ void finish_geography(Geography& g, const Params& p) {
     found.clear();
     for (std::int64_t dx = -1; dx <= 1; ++dx)
       for (std::int64_t dy = -1; dy <= 1; ++dy) {
+        if (cx + dx < 0 || cy + dy < 0) continue;
         auto it = grid.find(key(cx + dx, cy + dy));
         if (it == grid.end()) continue;
         for (Id w : it->second) {

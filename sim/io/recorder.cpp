@@ -199,6 +199,7 @@ struct Recorder::Impl {
   std::unique_ptr<Series> village;
   std::vector<ResultDataset> results;  // datasets covered by the content hash
   bool committed = false;
+  bool created = false;  // the partial file is ours to delete
 
   Impl(std::string path, int tpy, int year)
       : final_path(std::move(path)),
@@ -209,8 +210,10 @@ struct Recorder::Impl {
   ~Impl() {
     if (committed) return;
     close_all();
-    std::error_code ec;
-    fs::remove(partial_path, ec);
+    if (created) {
+      std::error_code ec;
+      fs::remove(partial_path, ec);
+    }
   }
 
   // ---- error checking ----------------------------------------------------------------------
@@ -814,6 +817,7 @@ struct Recorder::Impl {
     file = Handle(
         check_id(H5Fcreate(partial_path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), what),
         H5Fclose);
+    created = true;
 
     write_geography(world);
     open_series(national, "national", "National totals and means, one record per recorded tick",
