@@ -356,8 +356,7 @@ std::string read_h5_string(hid_t file, const char* dset_path, const std::string&
   std::string out;
   if (H5Tis_variable_str(t) > 0) {
     char* s = nullptr;
-    hid_t mt = H5Tcopy(H5T_C_S1);
-    H5Tset_size(mt, H5T_VARIABLE);
+    hid_t mt = H5Tcopy(t);  // same character set as stored (ASCII and UTF-8 do not convert)
     if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) >= 0 && s) {
       out = s;
       hid_t sp = H5Dget_space(d);
@@ -383,8 +382,7 @@ std::string read_h5_attr(hid_t file, const char* name, const std::string& fname)
   std::string out;
   if (H5Tis_variable_str(t) > 0) {
     char* s = nullptr;
-    hid_t mt = H5Tcopy(H5T_C_S1);
-    H5Tset_size(mt, H5T_VARIABLE);
+    hid_t mt = H5Tcopy(t);
     if (H5Aread(at, mt, &s) >= 0 && s) {
       out = s;
       H5free_memory(s);

@@ -1,13 +1,13 @@
 #include "core/params.hpp"
 
+#include "core/format.hpp"
+
 #include <cmath>
 #include <limits>
 #include <sstream>
 
 namespace ruralsim {
 namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 #define RS_REF(field) [](Params& p) -> ParamRef { return &p.field; }
 
@@ -306,13 +306,7 @@ std::vector<ParamSpec> build_table() {
 }
 #undef RS_REF
 
-std::string fmt_number(double v) {
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  std::ostringstream os;
-  os.precision(10);
-  os << v;
-  return os.str();
-}
+std::string fmt_number(double v) { return num(v); }
 
 }  // namespace
 
@@ -334,7 +328,12 @@ std::string param_value_text(const ParamSpec& spec, const Params& p) {
   if (auto i = std::get_if<std::int64_t*>(&r)) return std::to_string(**i);
   if (auto b = std::get_if<bool*>(&r)) return **b ? "true" : "false";
   const std::string& s = *std::get<std::string*>(r);
-  return s.empty() ? "\"\"" : s;
+  std::string q = "\"";  // always quoted, with YAML double-quote escapes
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') q += '\\';
+    q += ch;
+  }
+  return q + "\"";
 }
 
 std::string params_markdown() {

@@ -278,9 +278,11 @@ Geography load_geography_csv(const std::string& path, const Params& p,
       if (!parse_i64(t, h)) {
         double d = 0;
         if (!parse_f64(t, d)) bad(kHouseholds, "not a number: '" + t + "'");
-        if (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > 9.0e18)
+        if (!std::isfinite(d) || d != std::floor(d))
           bad(kHouseholds, "not an integer: '" + t + "'");
-        h = static_cast<std::int64_t>(d);
+        h = std::fabs(d) < 1.0e18 ? static_cast<std::int64_t>(d)
+                                  : (d < 0 ? std::numeric_limits<std::int64_t>::min()
+                                           : std::numeric_limits<std::int64_t>::max());
       }
       if (h < 1) bad(kHouseholds, "must be an integer >= 1, got '" + t + "'");
       if (h > std::numeric_limits<std::int32_t>::max()) bad(kHouseholds, "too large: '" + t + "'");

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/format.hpp"
 #include "policy/intervention.hpp"
 
 namespace ruralsim {
@@ -46,11 +47,15 @@ struct Ctx {
   }
 };
 
-std::string fmt(double v) {
-  std::ostringstream os;
-  os.precision(10);
-  os << v;
-  return os.str();
+std::string fmt(double v) { return num(v); }
+
+std::string quoted(const std::string& s) {
+  std::string q = "\"";
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') q += '\\';
+    q += ch;
+  }
+  return q + "\"";
 }
 
 std::string scalar_text(const YAML::Node& n) { return n.IsScalar() ? n.Scalar() : "(not a scalar)"; }
@@ -341,7 +346,7 @@ std::string resolved_yaml(const Scenario& sc) {
   }
   os << "categories:\n";
   for (const auto& c : sc.categories)
-    os << "  - {name: " << c.name << ", share: " << fmt(c.share) << ", margin: " << fmt(c.margin)
+    os << "  - {name: " << quoted(c.name) << ", share: " << fmt(c.share) << ", margin: " << fmt(c.margin)
        << ", order_value: " << fmt(c.order_value) << "}\n";
   if (!sc.demand_table.empty()) {
     os << "demand_table:\n";

@@ -1,5 +1,6 @@
 // Branding programme: raises the brand factor of the county specialty in targeted counties;
 // the effect decays after the window ends.
+#include "core/format.hpp"
 #include "policy/common.hpp"
 #include "policy/types.hpp"
 
@@ -21,8 +22,7 @@ class BrandingProgramme final : public CountyIntervention {
   }
   std::string yaml() const override {
     std::ostringstream os;
-    os.precision(15);
-    os << "{" << base_yaml() << ", brand: " << brand_ << "}";
+    os << "{" << base_yaml() << ", brand: " << num(brand_) << "}";
     return os.str();
   }
 

@@ -8,6 +8,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/format.hpp"
 #include "policy/intervention.hpp"
 
 namespace ruralsim {
@@ -39,8 +40,8 @@ struct Window {
   }
   std::string yaml() const {
     std::ostringstream os;
-    os << "start_year: " << start_year << ", years: " << years;
-    if (half_life > 0) os << ", half_life_years: " << half_life;
+    os << "start_year: " << num(start_year) << ", years: " << num(years);
+    if (half_life > 0) os << ", half_life_years: " << num(half_life);
     return os.str();
   }
 };
@@ -74,5 +75,8 @@ class CountyIntervention : public Intervention {
 // Opens up to `n` stations in county c, in the villages without one that have the largest
 // trailing-year parcel volume (ties: lower index). Subsidised for `subsidy_ticks`.
 void open_stations(World& w, Id c, std::int64_t n, std::int32_t subsidy_ticks, std::int32_t tick);
+// Queues `n` trained livestreamers for county c (they join at step 4). When another programme
+// queued trainees in the same tick, the cohort's followers and skill are trainee-weighted means.
+void queue_trainees(World& w, Id c, std::int32_t n, double followers, double skill);
 
 }  // namespace ruralsim

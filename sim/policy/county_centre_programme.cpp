@@ -1,6 +1,7 @@
 // County centre programme: every calendar year of the window, opens a county logistics centre
 // in the first `per_year` targeted counties (in target order) that have none yet.
 #include "model/outputs.hpp"
+#include "core/format.hpp"
 #include "policy/common.hpp"
 #include "policy/types.hpp"
 
@@ -32,7 +33,7 @@ class CountyCentreProgramme final : public CountyIntervention {
   }
   std::string yaml() const override {
     std::ostringstream os;
-    os << "{" << base_yaml() << ", per_year: " << per_year_ << "}";
+    os << "{" << base_yaml() << ", per_year: " << num(per_year_) << "}";
     return os.str();
   }
 

@@ -2,6 +2,7 @@
 // villages of targeted counties, capped at 1; the effect decays after the window ends.
 #include <algorithm>
 
+#include "core/format.hpp"
 #include "policy/common.hpp"
 #include "policy/types.hpp"
 
@@ -24,8 +25,7 @@ class InternetUpgrade final : public CountyIntervention {
   }
   std::string yaml() const override {
     std::ostringstream os;
-    os.precision(15);
-    os << "{" << base_yaml() << ", boost: " << boost_ << "}";
+    os << "{" << base_yaml() << ", boost: " << num(boost_) << "}";
     return os.str();
   }
 

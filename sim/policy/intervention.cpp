@@ -1,3 +1,4 @@
+#include "core/format.hpp"
 #include "policy/intervention.hpp"
 
 #include <algorithm>
@@ -144,7 +145,7 @@ std::string Targeting::yaml() const {
   std::ostringstream os;
   if (rule == "ids") {
     os << "counties: [";
-    for (std::size_t i = 0; i < counties.size(); ++i) os << (i ? ", " : "") << counties[i];
+    for (std::size_t i = 0; i < counties.size(); ++i) os << (i ? ", " : "") << num(counties[i]);
     os << "]";
   } else {
     os << "rule: " << rule << ", count: " << count;

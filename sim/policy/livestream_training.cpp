@@ -1,6 +1,7 @@
 // Livestream training: every calendar year of the window, each targeted county gets a cohort
 // of trained livestreamers with given initial followers and a skill multiplier. They join the
 // livestreamer store at step 4 of the same tick.
+#include "core/format.hpp"
 #include "policy/common.hpp"
 #include "policy/types.hpp"
 
@@ -21,21 +22,12 @@ class LivestreamTraining final : public CountyIntervention {
   void apply(World& w, const Params&, const Clock& clk, std::uint64_t) const override {
     if (per_year_ <= 0 || !window_.year_start(clk)) return;
     const auto n = static_cast<std::int32_t>(per_year_);
-    for (Id c : targets_) {
-      // Another programme may already have queued trainees for this county in this tick: the
-      // cohort's followers and skill become the trainee-weighted mean of both.
-      const double before = w.c.trained_pending[c];
-      const double total = before + n;
-      w.c.trained_followers[c] = (before * w.c.trained_followers[c] + n * followers_) / total;
-      w.c.trained_skill[c] = (before * w.c.trained_skill[c] + n * skill_) / total;
-      w.c.trained_pending[c] += n;
-    }
+    for (Id c : targets_) queue_trainees(w, c, n, followers_, skill_);
   }
   std::string yaml() const override {
     std::ostringstream os;
-    os.precision(15);
-    os << "{" << base_yaml() << ", per_county_per_year: " << per_year_
-       << ", initial_followers: " << followers_ << ", skill: " << skill_ << "}";
+    os << "{" << base_yaml() << ", per_county_per_year: " << num(per_year_)
+       << ", initial_followers: " << num(followers_) << ", skill: " << num(skill_) << "}";
     return os.str();
   }
 

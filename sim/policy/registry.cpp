@@ -23,6 +23,15 @@ const std::vector<InterventionType>& intervention_registry() {
   return types;
 }
 
+void queue_trainees(World& w, Id c, std::int32_t n, double followers, double skill) {
+  if (n <= 0) return;
+  const double before = w.c.trained_pending[c];
+  const double total = before + n;
+  w.c.trained_followers[c] = (before * w.c.trained_followers[c] + n * followers) / total;
+  w.c.trained_skill[c] = (before * w.c.trained_skill[c] + n * skill) / total;
+  w.c.trained_pending[c] += n;
+}
+
 void open_stations(World& w, Id c, std::int64_t n, std::int32_t subsidy_ticks, std::int32_t tick) {
   std::vector<Id> cand;
   for (auto v = w.geo.county_village_begin[c]; v < w.geo.county_village_end[c]; ++v)

@@ -1,6 +1,7 @@
 // Rural commissioner posted to a county: raises adoption intensity, brands the county
 // specialty, runs a livestream academy and pushes station building; effects decay after the
 // posting ends.
+#include "core/format.hpp"
 #include "policy/common.hpp"
 #include "policy/types.hpp"
 
@@ -28,17 +29,15 @@ class RuralCommissioner final : public CountyIntervention {
     });
     if (!window_.year_start(clk)) return;
     for (Id c : targets_) {
-      w.c.trained_pending[c] += static_cast<std::int32_t>(trainees_);
-      w.c.trained_followers[c] = followers_;
-      w.c.trained_skill[c] = 1.0;
+      queue_trainees(w, c, static_cast<std::int32_t>(trainees_), followers_, 1.0);
       open_stations(w, c, stations_, static_cast<std::int32_t>(p.simulation.ticks_per_year), clk.tick);
     }
   }
   std::string yaml() const override {
     std::ostringstream os;
-    os << "{" << base_yaml() << ", tau: " << tau_ << ", brand: " << brand_
-       << ", academy_trainees_per_year: " << trainees_ << ", academy_followers: " << followers_
-       << ", stations_per_year: " << stations_ << "}";
+    os << "{" << base_yaml() << ", tau: " << num(tau_) << ", brand: " << num(brand_)
+       << ", academy_trainees_per_year: " << num(trainees_) << ", academy_followers: " << num(followers_)
+       << ", stations_per_year: " << num(stations_) << "}";
     return os.str();
   }
 

@@ -1,6 +1,7 @@
 // Rural technology officers posted to a county: traceability raises the quality of the county
 // specialty (the market code applies quality_mult to the village specialty) and digital-skills
 // training raises adoption intensity; effects decay after the posting ends.
+#include "core/format.hpp"
 #include "policy/common.hpp"
 #include "policy/types.hpp"
 
@@ -26,8 +27,7 @@ class RuralTechnologyOfficer final : public CountyIntervention {
   }
   std::string yaml() const override {
     std::ostringstream os;
-    os.precision(15);
-    os << "{" << base_yaml() << ", quality: " << quality_ << ", tau: " << tau_ << "}";
+    os << "{" << base_yaml() << ", quality: " << num(quality_) << ", tau: " << num(tau_) << "}";
     return os.str();
   }
 

@@ -1,5 +1,6 @@
 // Shipping subsidy: a fixed amount per parcel off the shipping cost of every village in the
 // targeted counties while the window is open.
+#include "core/format.hpp"
 #include "policy/common.hpp"
 #include "policy/types.hpp"
 
@@ -21,8 +22,7 @@ class ShippingSubsidy final : public CountyIntervention {
   }
   std::string yaml() const override {
     std::ostringstream os;
-    os.precision(15);
-    os << "{" << base_yaml() << ", rmb_per_parcel: " << rmb_ << "}";
+    os << "{" << base_yaml() << ", rmb_per_parcel: " << num(rmb_) << "}";
     return os.str();
   }
 

@@ -3,6 +3,7 @@
 // subsidy for `subsidy_years`.
 #include <cmath>
 
+#include "core/format.hpp"
 #include "policy/common.hpp"
 #include "policy/types.hpp"
 
@@ -28,8 +29,7 @@ class StationProgramme final : public CountyIntervention {
   }
   std::string yaml() const override {
     std::ostringstream os;
-    os.precision(15);
-    os << "{" << base_yaml() << ", per_year: " << per_year_ << ", subsidy_years: " << subsidy_years_
+    os << "{" << base_yaml() << ", per_year: " << num(per_year_) << ", subsidy_years: " << num(subsidy_years_)
        << "}";
     return os.str();
   }

@@ -2,6 +2,7 @@
 // benefits in force (w.rules). Only the keys given in the entry override the scenario values.
 #include <optional>
 
+#include "core/format.hpp"
 #include "policy/common.hpp"
 #include "policy/types.hpp"
 
@@ -49,10 +50,9 @@ class TaobaoThresholds final : public Intervention {
   }
   std::string yaml() const override {
     std::ostringstream os;
-    os.precision(15);
-    os << "{type: " << type() << ", from_year: " << from_year_;
+    os << "{type: " << type() << ", from_year: " << num(from_year_);
     auto put = [&os](const char* key, const auto& value) {
-      if (value) os << ", " << key << ": " << *value;
+      if (value) os << ", " << key << ": " << num(*value);
     };
     put("village_sales", village_sales_);
     put("village_stores", village_stores_);
