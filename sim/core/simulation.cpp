@@ -162,24 +162,30 @@ void Simulation::record(const StepCtx& c) {
     const auto& var = vars[k];
     switch (var.kind) {
       case OutKind::GiniIncome: {
-        tbb::enumerable_thread_specific<std::vector<std::pair<double, double>>> tls;
+        // Sorted income classes per county (in parallel); provinces and the nation merge the
+        // sorted county runs.
+        county_classes_.resize(nc);
         tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 4), [&](const auto& r) {
-          auto& cls = tls.local();
           for (std::size_t cc = r.begin(); cc != r.end(); ++cc) {
+            auto& cls = county_classes_[cc];
             cls.clear();
             income_classes(w, c, g.county_village_begin[cc], g.county_village_end[cc], cls);
             record_.county[cc * nvar + k] = gini(cls);
           }
         });
-        std::vector<std::pair<double, double>> cls;
+        std::vector<const std::vector<std::pair<double, double>>*> runs;
         for (std::size_t p = 0; p < np; ++p) {
-          cls.clear();
-          income_classes(w, c, province_village_begin_[p], province_village_end_[p], cls);
-          record_.province[p * nvar + k] = gini(cls);
+          runs.clear();
+          for (auto cc = province_county_begin_[p]; cc < province_county_end_[p]; ++cc) runs.push_back(&county_classes_[cc]);
+          record_.province[p * nvar + k] = gini_of_sorted_runs(runs);
         }
-        cls.clear();
-        income_classes(w, c, 0, g.villages(), cls);
-        record_.national[k] = gini(cls);
+        if (np == 1) {
+          record_.national[k] = record_.province[k];
+        } else {
+          runs.clear();
+          for (std::size_t cc = 0; cc < nc; ++cc) runs.push_back(&county_classes_[cc]);
+          record_.national[k] = gini_of_sorted_runs(runs);
+        }
         break;
       }
       case OutKind::TopDecileFollowers: {

@@ -60,6 +60,7 @@ class Simulation {
   Recorder* recorder_ = nullptr;
   Record record_;
   std::vector<double> snapshot_;
+  std::vector<std::vector<std::pair<double, double>>> county_classes_;  // record scratch
   std::vector<double> partial_;                 // per-village category attractiveness
   std::vector<double> agg_county_, agg_province_, agg_national_;  // additive rows
   std::vector<Id> province_village_begin_, province_village_end_;

@@ -68,6 +68,8 @@ void update_taobao_neighbours(World& w);
 // welfare.cpp
 // Exact Gini over (value, weight) classes; sorts the input.
 double gini(std::vector<std::pair<double, double>>& classes);
+// Exact Gini of the union of several runs, each sorted by value (k-way merge, no copy).
+double gini_of_sorted_runs(const std::vector<const std::vector<std::pair<double, double>>*>& runs);
 // Share of the total held by the top 10% (ceil) of values; reorders the input.
 double top_decile_share(std::vector<double>& values);
 double base_income_at(const World& w, const StepCtx& ctx, std::size_t v);

@@ -27,6 +27,41 @@ double gini(std::vector<std::pair<double, double>>& classes) {
   return 1.0 - acc / (W * S);
 }
 
+double gini_of_sorted_runs(const std::vector<const std::vector<std::pair<double, double>>*>& runs) {
+  double W = 0, S = 0;
+  for (const auto* r : runs)
+    for (const auto& [x, wt] : *r) {
+      W += wt;
+      S += wt * x;
+    }
+  if (W <= 0 || S == 0) return 0.0;
+  // Min-heap of (value, run) over the run heads; ties resolved by run index (order among equal
+  // values does not change the Gini).
+  using Head = std::pair<double, std::size_t>;
+  std::vector<Head> heap;
+  std::vector<std::size_t> pos(runs.size(), 0);
+  for (std::size_t k = 0; k < runs.size(); ++k)
+    if (!runs[k]->empty()) heap.emplace_back((*runs[k])[0].first, k);
+  auto greater = [](const Head& a, const Head& b) { return a > b; };
+  std::make_heap(heap.begin(), heap.end(), greater);
+  double C = 0, acc = 0;
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), greater);
+    const std::size_t k = heap.back().second;
+    const auto& [x, wt] = (*runs[k])[pos[k]];
+    const double Cn = C + wt * x;
+    acc += wt * (C + Cn);
+    C = Cn;
+    if (++pos[k] < runs[k]->size()) {
+      heap.back().first = (*runs[k])[pos[k]].first;
+      std::push_heap(heap.begin(), heap.end(), greater);
+    } else {
+      heap.pop_back();
+    }
+  }
+  return 1.0 - acc / (W * S);
+}
+
 double top_decile_share(std::vector<double>& values) {
   if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
   const std::size_t k = (values.size() + 9) / 10;
