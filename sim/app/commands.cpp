@@ -357,7 +357,13 @@ std::string read_h5_string(hid_t file, const char* dset_path, const std::string&
   if (H5Tis_variable_str(t) > 0) {
     char* s = nullptr;
     hid_t mt = H5Tcopy(t);  // same character set as stored (ASCII and UTF-8 do not convert)
-    if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) >= 0 && s) {
+    if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) < 0) {
+      H5Tclose(mt);
+      H5Tclose(t);
+      H5Dclose(d);
+      throw InputError(fname + ": cannot read " + dset_path);
+    }
+    if (s) {
       out = s;
       hid_t sp = H5Dget_space(d);
       H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, &s);

@@ -4,6 +4,7 @@
 #include <tbb/parallel_for.h>
 
 #include <cmath>
+#include <filesystem>
 #include <limits>
 
 #include "core/error.hpp"

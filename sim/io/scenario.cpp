@@ -40,9 +40,10 @@ std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
 
 struct Ctx {
   std::string file;
+  bool has_location = true;  // false for --set values, whose YAML marks mean nothing
   [[noreturn]] void fail(const YAML::Node& n, const std::string& msg) const {
     const auto m = n.Mark();
-    if (m.is_null()) throw InputError(located(file, 0, 0, msg));
+    if (m.is_null() || !has_location) throw InputError(located(file, 0, 0, msg));
     throw InputError(located(file, m.line + 1, m.column + 1, msg));
   }
 };
@@ -70,7 +71,7 @@ void set_param(const ParamSpec& spec, Params& p, const YAML::Node& n, const Ctx&
   ParamRef r = spec.ref(p);
   auto range_msg = [&] {
     return "key '" + key + "' = " + text + " is out of range; valid range [" + fmt(spec.min) +
-           ", " + fmt(spec.max) + "] " + spec.unit;
+           ", " + fmt(spec.max) + "]" + (std::string(spec.unit) == "-" ? "" : std::string(" ") + spec.unit);
   };
   if (auto sp = std::get_if<std::string*>(&r)) {
     if (*spec.choices) {
@@ -115,6 +116,8 @@ void read_section(const std::string& sec, const YAML::Node& node, Params& p, con
     if (k.compare(0, sec.size() + 1, sec + ".") == 0) valid.push_back(k.substr(sec.size() + 1));
   }
   for (const auto& kv : node) {
+    if (!kv.first.IsScalar())
+      ctx.fail(kv.first, "keys must be plain names; valid keys in '" + sec + "': " + join(valid));
     const std::string key = kv.first.Scalar();
     const ParamSpec* spec = find_param(sec + "." + key);
     if (!spec)
@@ -211,19 +214,27 @@ void cross_checks(Scenario& sc, const YAML::Node& root, const Ctx& ctx) {
     if (p.geography.csv.empty())
       ctx.fail(node_of("geography", "source"),
                "key 'geography.source' is csv but 'geography.csv' (the village table) is not set");
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(sc.csv_path, ec))
+      ctx.fail(node_of("geography", "csv"),
+               "key 'geography.csv' = '" + p.geography.csv + "': " +
+                   (std::filesystem::exists(sc.csv_path, ec) ? "is not a regular file" : "no such file") +
+                   " (looked for " + sc.csv_path + ")");
   } else if (!p.geography.csv.empty()) {
     ctx.fail(node_of("geography", "csv"),
              "key 'geography.csv' is set but 'geography.source' is 'generate'; set source: csv");
   }
   if (p.output.every > tpy * p.simulation.years)
-    ctx.fail(node_of("output", "every"), "key 'output.every' exceeds the number of ticks of the run");
+    ctx.fail(node_of("output", "every"), "key 'output.every' = " + std::to_string(p.output.every) +
+                                             " exceeds the " + std::to_string(tpy * p.simulation.years) +
+                                             " ticks of the run (simulation.years x simulation.ticks_per_year)");
   if (p.livestream.k_promo < 1)
     ctx.fail(node_of("livestream", "k_promo"), "key 'livestream.k_promo' must be at least 1");
 }
 
 void apply_override(Scenario& sc, const std::string& ov) {
   const auto eq = ov.find('=');
-  const Ctx ctx{"--set " + ov};
+  const Ctx ctx{"--set " + ov, false};
   if (eq == std::string::npos || eq == 0)
     throw InputError("--set '" + ov + "': expected key.path=value, e.g. adoption.beta=5");
   const std::string key = ov.substr(0, eq);
@@ -278,6 +289,7 @@ Scenario parse_scenario(const std::string& text, const std::string& file_label,
   for (const auto& s : param_sections()) valid.push_back(s);
   std::set<std::string> seen;
   for (const auto& kv : root) {
+    if (!kv.first.IsScalar()) ctx.fail(kv.first, "keys must be plain names; valid keys: " + join(valid));
     const std::string key = kv.first.Scalar();
     if (!seen.insert(key).second) ctx.fail(kv.first, "key '" + key + "' appears twice");
     const YAML::Node& val = kv.second;
@@ -287,6 +299,8 @@ Scenario parse_scenario(const std::string& text, const std::string& file_label,
       read_section(key, val, sc.params, ctx);
     } else if (key == "name" || key == "description") {
       if (!val.IsScalar()) ctx.fail(val, "key '" + key + "' must be text");
+      if (key == "name" && (val.Scalar().find('\n') != std::string::npos || val.Scalar().size() > 200))
+        ctx.fail(val, "key 'name' must be one short line (an unclosed quote swallows the rest of the file)");
       (key == "name" ? sc.name : sc.description) = val.Scalar();
     } else if (key == "categories") {
       sc.categories = read_categories(val, ctx);
@@ -306,11 +320,11 @@ Scenario parse_scenario(const std::string& text, const std::string& file_label,
   }
   for (char& ch : sc.name)
     if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.')) ch = '_';
-  cross_checks(sc, root, ctx);
   if (sc.params.geography.source == "csv") {
     std::filesystem::path csv(sc.params.geography.csv);
     sc.csv_path = csv.is_absolute() ? csv.string() : (std::filesystem::path(dir) / csv).string();
   }
+  cross_checks(sc, root, ctx);
   return sc;
 }
 

@@ -37,7 +37,7 @@ double EntryReader::real(const char* key, double def, double min, double max, co
     fail(key, std::string("is not a finite number (") + doc + ")");
   if (v < min || v > max) {
     std::ostringstream os;
-    os << "= " << n.Scalar() << " is out of range; valid range [" << min << ", " << max << "] (" << doc << ")";
+    os << "value " << n.Scalar() << " is out of range; valid range [" << min << ", " << max << "] (" << doc << ")";
     fail(key, os.str());
   }
   return v;
@@ -72,7 +72,7 @@ std::string EntryReader::choice(const char* key, const std::string& def, const s
   if (std::find(valid.begin(), valid.end(), s) == valid.end()) {
     std::string all;
     for (const auto& v : valid) all += (all.empty() ? "" : ", ") + v;
-    fail(key, "= '" + s + "' is not valid; valid choices: " + all);
+    fail(key, "value '" + s + "' is not valid; valid choices: " + all);
   }
   return s;
 }
@@ -110,8 +110,12 @@ std::vector<Id> Targeting::resolve(const World& w, std::uint64_t seed, std::uint
     for (auto code : counties) {
       auto it = std::find(g.county_code.begin(), g.county_code.end(), code);
       if (it == g.county_code.end())
-        throw InputError("county id " + std::to_string(code) + " does not exist (valid: 0.." +
-                         std::to_string(nc ? g.county_code.back() : 0) + ")");
+      {
+        std::string valid;
+        for (std::size_t c = 0; c < nc && c < 20; ++c) valid += (c ? ", " : "") + std::to_string(g.county_code[c]);
+        if (nc > 20) valid += ", ... (" + std::to_string(nc) + " counties)";
+        throw InputError("county id " + std::to_string(code) + " does not exist; valid ids: " + valid);
+      }
       out.push_back(static_cast<Id>(it - g.county_code.begin()));
     }
     std::sort(out.begin(), out.end());
