@@ -71,7 +71,7 @@ struct Params {
     double physical_share = 0.63;
     double phi_rural = 1.0;
     double national_households = 1.617e8;
-    double outside_per_household = 0.02;
+    double outside_per_household = 0.005;
     double rho = 0.5;
     double delta_delivery = 0.08;
     double reputation_orders = 2000.0;
@@ -79,7 +79,7 @@ struct Params {
   } market;
 
   struct Accounting {
-    double fixed_cost = 8000.0;
+    double fixed_cost = 5000.0;
     double revenue_per_worker = 400000.0;
     double wage_min = 3000.0;
     double wage_max = 5000.0;
@@ -112,13 +112,13 @@ struct Params {
     double sessions_per_week = 3.0;
     std::int64_t k_promo = 3;
     double view_rate = 0.3;
-    double conversion = 0.01;
+    double conversion = 0.02;
     double commission = 0.2;
     double skill_sigma = 0.5;
     double initial_followers = 200.0;
-    double follower_growth = 0.02;
+    double follower_growth = 0.05;
     double follower_phi = 0.8;
-    double follower_decay = 0.5;
+    double follower_decay = 1.4;
     double exit_hazard = 0.1;
   } livestream;
 

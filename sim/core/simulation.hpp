@@ -52,7 +52,7 @@ class Simulation {
   void record(const StepCtx& c);
   void village_snapshot(const StepCtx& c);
 
-  const Scenario& sc_;
+  Scenario sc_;  // own copy: a Simulation may outlive the Scenario it was built from
   World world_;
   Clock clock_;
   std::uint64_t seed_;

@@ -34,7 +34,7 @@ const std::vector<OutputVar>& output_table() {
        QV_PARCELS_OUT, -1, 1, true},
       {"parcels_in", "parcels", "Parcels received by households during the interval", K::Sum,
        QV_PARCELS_IN, -1, 1, true},
-      {"mean_delivery_days", "days", "Parcel-weighted mean delivery time", K::Ratio,
+      {"mean_delivery_days", "days per parcel", "Parcel-weighted mean delivery time (days)", K::Ratio,
        QV_PARCEL_DAYS, QV_PARCELS_OUT, 1, true},
       {"mean_shipping_cost", "RMB/parcel", "Mean shipping cost per parcel sent", K::Ratio,
        QV_SHIP_COST, QV_PARCELS_OUT, 1, true},
