@@ -12,7 +12,9 @@
 
 namespace ruralsim::test {
 
-inline std::string source_path(const std::string& rel) { return std::string(RURALSIM_SOURCE_DIR) + "/" + rel; }
+inline std::string source_path(const std::string& rel) {
+  return std::string(RURALSIM_SOURCE_DIR) + "/" + rel;
+}
 
 inline Scenario scenario_file(const std::string& rel, const std::vector<std::string>& sets = {}) {
   return load_scenario(source_path(rel), sets);
@@ -35,7 +37,8 @@ inline Trace run_trace(const Scenario& sc, int threads, bool keep_records = true
   sim.run([&](const Simulation& s) {
     const Record& r = s.last_record();
     if (r.tick != s.clock().tick - 1) return;
-    for (const auto* v : {&r.national, &r.province, &r.county}) t.values.insert(t.values.end(), v->begin(), v->end());
+    for (const auto* v : {&r.national, &r.province, &r.county})
+      t.values.insert(t.values.end(), v->begin(), v->end());
     if (keep_records) t.records.push_back(r);
   });
   return t;

@@ -31,7 +31,9 @@ namespace ruralsim {
 namespace {
 
 std::atomic<int> g_signal{0};
-extern "C" void on_signal(int sig) { g_signal = sig; }
+extern "C" void on_signal(int sig) {
+  g_signal = sig;
+}
 
 struct Interrupted : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -85,8 +87,12 @@ compares the content hash of the new result with the stored one. Exit 0 if they 
 not. The re-run's file is deleted unless --keep is given.
 )";
 
-const char* const kParamsHelp = "usage: ruralsim params [--markdown]\n\nLists every parameter; --markdown prints docs/parameters.md.\n";
-const char* const kOutputsHelp = "usage: ruralsim outputs [--markdown]\n\nLists every output variable; --markdown prints the table of docs/outputs.md.\n";
+const char* const kParamsHelp =
+    "usage: ruralsim params [--markdown]\n\nLists every parameter; --markdown prints "
+    "docs/parameters.md.\n";
+const char* const kOutputsHelp =
+    "usage: ruralsim outputs [--markdown]\n\nLists every output variable; --markdown prints the "
+    "table of docs/outputs.md.\n";
 
 std::string iso_now() {
   const auto t = std::time(nullptr);
@@ -120,8 +126,9 @@ struct Args {
   bool help = false;
 };
 
-Args parse_args(const std::vector<std::string>& a, std::size_t from, const std::vector<std::string>& with_value,
-                const std::vector<std::string>& flags, const std::string& cmd) {
+Args parse_args(const std::vector<std::string>& a, std::size_t from,
+                const std::vector<std::string>& with_value, const std::vector<std::string>& flags,
+                const std::string& cmd) {
   Args out;
   for (std::size_t i = from; i < a.size(); ++i) {
     const std::string& s = a[i];
@@ -144,14 +151,18 @@ Args parse_args(const std::vector<std::string>& a, std::size_t from, const std::
         std::string valid;
         for (const auto& v : with_value) valid += " " + v;
         for (const auto& v : flags) valid += " " + v;
-        throw UsageError("ruralsim " + cmd + ": unknown option '" + key + "'; valid options:" + valid + " --help");
+        throw UsageError("ruralsim " + cmd + ": unknown option '" + key +
+                         "'; valid options:" + valid + " --help");
       }
       if (takes && !has_value) {
-        if (i + 1 >= a.size()) throw UsageError("ruralsim " + cmd + ": option " + key + " needs a value");
+        if (i + 1 >= a.size())
+          throw UsageError("ruralsim " + cmd + ": option " + key + " needs a value");
         value = a[++i];
       }
-      if (key == "--set") out.sets.push_back(value);
-      else out.opts[key] = takes ? value : "1";
+      if (key == "--set")
+        out.sets.push_back(value);
+      else
+        out.opts[key] = takes ? value : "1";
     } else {
       out.positional.push_back(s);
     }
@@ -159,7 +170,8 @@ Args parse_args(const std::vector<std::string>& a, std::size_t from, const std::
   return out;
 }
 
-long long int_opt(const Args& a, const std::string& key, long long def, long long lo, long long hi) {
+long long int_opt(const Args& a, const std::string& key, long long def, long long lo,
+                  long long hi) {
   auto it = a.opts.find(key);
   if (it == a.opts.end()) return def;
   try {
@@ -168,14 +180,15 @@ long long int_opt(const Args& a, const std::string& key, long long def, long lon
     if (pos != it->second.size() || v < lo || v > hi) throw std::invalid_argument("range");
     return v;
   } catch (const std::exception&) {
-    throw UsageError("option " + key + " = '" + it->second + "': expected a whole number in [" + std::to_string(lo) +
-                     ", " + std::to_string(hi) + "]");
+    throw UsageError("option " + key + " = '" + it->second + "': expected a whole number in [" +
+                     std::to_string(lo) + ", " + std::to_string(hi) + "]");
   }
 }
 
 std::string default_out(const Scenario& sc) {
   std::string base = "outputs/" + sc.name + "_seed" + std::to_string(sc.params.simulation.seed);
-  if (sc.params.simulation.replicate) base += "_rep" + std::to_string(sc.params.simulation.replicate);
+  if (sc.params.simulation.replicate)
+    base += "_rep" + std::to_string(sc.params.simulation.replicate);
   std::string path = base + ".h5";
   for (int k = 2; std::filesystem::exists(path) || std::filesystem::exists(path + ".partial"); ++k)
     path = base + "_" + std::to_string(k) + ".h5";
@@ -184,8 +197,8 @@ std::string default_out(const Scenario& sc) {
 
 struct YearRow {
   int year = 0;
-  double stores = 0, tv = 0, towns = 0, sales = 0, live = 0, stations = 0, centres = 0, streamers = 0,
-         income = 0, gini = 0;
+  double stores = 0, tv = 0, towns = 0, sales = 0, live = 0, stations = 0, centres = 0,
+         streamers = 0, income = 0, gini = 0;
 };
 
 struct RunOutcome {
@@ -199,8 +212,11 @@ RunOutcome execute(const Scenario& sc, const std::string& out_path, int threads,
   const auto t0 = std::chrono::steady_clock::now();
   const std::string start_time = iso_now();
   std::unique_ptr<tbb::global_control> gc;
-  if (threads > 0) gc = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, threads);
-  const int used_threads = static_cast<int>(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+  if (threads > 0)
+    gc = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                               threads);
+  const int used_threads = static_cast<int>(
+      tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
   Simulation sim(sc);
   Recorder rec(out_path, sim.world(), static_cast<int>(sc.params.simulation.ticks_per_year),
                static_cast<int>(sc.params.simulation.start_year));
@@ -209,10 +225,11 @@ RunOutcome execute(const Scenario& sc, const std::string& out_path, int threads,
   RunOutcome outcome;
   const auto& vars = output_table();
   const auto iv = [&](const char* n) { return sim.var_index(n); };
-  const std::size_t i_stores = iv("stores"), i_tv = iv("taobao_villages"), i_towns = iv("taobao_towns"),
-                    i_sales = iv("sales_total"), i_live = iv("sales_livestream"), i_st = iv("stations"),
-                    i_cc = iv("county_centres"), i_ls = iv("livestreamers"), i_inc = iv("mean_household_income"),
-                    i_gini = iv("gini_income");
+  const std::size_t i_stores = iv("stores"), i_tv = iv("taobao_villages"),
+                    i_towns = iv("taobao_towns"), i_sales = iv("sales_total"),
+                    i_live = iv("sales_livestream"), i_st = iv("stations"),
+                    i_cc = iv("county_centres"), i_ls = iv("livestreamers"),
+                    i_inc = iv("mean_household_income"), i_gini = iv("gini_income");
   (void)vars;
   g_signal = 0;
   auto old_int = std::signal(SIGINT, on_signal);
@@ -223,8 +240,10 @@ RunOutcome execute(const Scenario& sc, const std::string& out_path, int threads,
       const Record& r = s.last_record();
       const int done = s.clock().tick;
       if (r.tick == done - 1) {
-        const int year = static_cast<int>(sc.params.simulation.start_year) + r.tick / s.clock().ticks_per_year;
-        if (outcome.years.empty() || outcome.years.back().year != year) outcome.years.push_back({year});
+        const int year =
+            static_cast<int>(sc.params.simulation.start_year) + r.tick / s.clock().ticks_per_year;
+        if (outcome.years.empty() || outcome.years.back().year != year)
+          outcome.years.push_back({year});
         YearRow& y = outcome.years.back();
         y.stores = r.national[i_stores];
         y.tv = r.national[i_tv];
@@ -258,7 +277,8 @@ RunOutcome execute(const Scenario& sc, const std::string& out_path, int threads,
   a["build_type"] = build::kBuildType;
   a["compiler"] = build::kCompiler;
   a["hdf5_version"] = hdf5_version();
-  a["tbb_version"] = std::to_string(TBB_runtime_interface_version()) + " (" + TBB_VERSION_STRING + ")";
+  a["tbb_version"] =
+      std::to_string(TBB_runtime_interface_version()) + " (" + TBB_VERSION_STRING + ")";
   a["boost_version"] = BOOST_LIB_VERSION;
   a["yaml_cpp_version"] = build::kYamlCppVersion;
   a["seed"] = std::to_string(sc.params.simulation.seed);
@@ -272,7 +292,8 @@ RunOutcome execute(const Scenario& sc, const std::string& out_path, int threads,
   a["scenario_name"] = sc.name;
   a["scenario_file"] = sc.path;
   std::error_code ec;
-  a["scenario_dir"] = std::filesystem::absolute(std::filesystem::path(sc.path).parent_path(), ec).string();
+  a["scenario_dir"] =
+      std::filesystem::absolute(std::filesystem::path(sc.path).parent_path(), ec).string();
   std::string ovs;
   for (const auto& o : sc.overrides) ovs += (ovs.empty() ? "" : " ") + o;
   a["overrides"] = ovs;
@@ -284,15 +305,19 @@ RunOutcome execute(const Scenario& sc, const std::string& out_path, int threads,
 
 void print_summary(const Scenario& sc, const World& w_geo_only, const RunOutcome& o) {
   (void)w_geo_only;
-  std::printf("\nruralsim %s | scenario '%s' | seed %lld | %lld years x %lld ticks\n", build::kVersion, sc.name.c_str(),
-              static_cast<long long>(sc.params.simulation.seed), static_cast<long long>(sc.params.simulation.years),
+  std::printf("\nruralsim %s | scenario '%s' | seed %lld | %lld years x %lld ticks\n",
+              build::kVersion, sc.name.c_str(), static_cast<long long>(sc.params.simulation.seed),
+              static_cast<long long>(sc.params.simulation.years),
               static_cast<long long>(sc.params.simulation.ticks_per_year));
-  std::printf("%6s %10s %8s %6s %14s %14s %9s %8s %12s %10s %6s\n", "year", "stores", "TaobaoV", "towns",
-              "sales RMB", "livestream RMB", "stations", "centres", "streamers", "income/hh", "gini");
+  std::printf("%6s %10s %8s %6s %14s %14s %9s %8s %12s %10s %6s\n", "year", "stores", "TaobaoV",
+              "towns", "sales RMB", "livestream RMB", "stations", "centres", "streamers",
+              "income/hh", "gini");
   for (const auto& y : o.years)
-    std::printf("%6d %10.0f %8.0f %6.0f %14.4g %14.4g %9.0f %8.0f %12.0f %10.0f %6.3f\n", y.year, y.stores, y.tv, y.towns,
-                y.sales, y.live, y.stations, y.centres, y.streamers, y.income, y.gini);
-  std::printf("\nwall time %s, peak memory %.0f MiB\n", format_duration(o.wall).c_str(), peak_rss_mib());
+    std::printf("%6d %10.0f %8.0f %6.0f %14.4g %14.4g %9.0f %8.0f %12.0f %10.0f %6.3f\n", y.year,
+                y.stores, y.tv, y.towns, y.sales, y.live, y.stations, y.centres, y.streamers,
+                y.income, y.gini);
+  std::printf("\nwall time %s, peak memory %.0f MiB\n", format_duration(o.wall).c_str(),
+              peak_rss_mib());
   std::printf("wrote %s\ncontent hash %s\n", o.path.c_str(), o.hash.c_str());
 }
 
@@ -303,10 +328,15 @@ int cmd_run(const std::vector<std::string>& argv) {
     std::fputs(kRunHelp, stdout);
     return 0;
   }
-  if (a.positional.size() != 1) throw UsageError("ruralsim run: expected one scenario file\n\n" + std::string(kRunHelp));
+  if (a.positional.size() != 1)
+    throw UsageError("ruralsim run: expected one scenario file\n\n" + std::string(kRunHelp));
   std::vector<std::string> sets;
-  if (a.opts.count("--seed")) sets.push_back("simulation.seed=" + std::to_string(int_opt(a, "--seed", 0, 0, 9000000000000000000LL)));
-  if (a.opts.count("--replicate")) sets.push_back("simulation.replicate=" + std::to_string(int_opt(a, "--replicate", 0, 0, 1000000000)));
+  if (a.opts.count("--seed"))
+    sets.push_back("simulation.seed=" +
+                   std::to_string(int_opt(a, "--seed", 0, 0, 9000000000000000000LL)));
+  if (a.opts.count("--replicate"))
+    sets.push_back("simulation.replicate=" +
+                   std::to_string(int_opt(a, "--replicate", 0, 0, 1000000000)));
   sets.insert(sets.end(), a.sets.begin(), a.sets.end());
   const int threads = static_cast<int>(int_opt(a, "--threads", 0, 1, 1024));
   const bool quiet = a.opts.count("--quiet") > 0;
@@ -323,8 +353,10 @@ int cmd_run(const std::vector<std::string>& argv) {
   std::string cmdline = "ruralsim";
   for (const auto& s : argv) cmdline += " " + s;
   const RunOutcome o = execute(sc, out, threads, quiet, cmdline);
-  if (!quiet) print_summary(sc, World{}, o);
-  else std::printf("%s\n", o.path.c_str());
+  if (!quiet)
+    print_summary(sc, World{}, o);
+  else
+    std::printf("%s\n", o.path.c_str());
   return 0;
 }
 
@@ -340,18 +372,21 @@ int cmd_validate(const std::vector<std::string>& argv) {
   for (const auto& iv : sc.interventions) iv->initialize(w, sc.params, run_seed(sc.params));
   long long hh = 0;
   for (auto h : w.geo.households) hh += h;
-  std::printf("%s: valid. scenario '%s': %zu provinces, %zu counties, %zu towns, %zu villages, %lld households; "
-              "%lld-%lld, %lld ticks/year; %zu interventions\n",
-              sc.path.c_str(), sc.name.c_str(), w.geo.provinces(), w.geo.counties(), w.geo.towns(), w.geo.villages(), hh,
-              static_cast<long long>(sc.params.simulation.start_year),
-              static_cast<long long>(sc.params.simulation.start_year + sc.params.simulation.years - 1),
-              static_cast<long long>(sc.params.simulation.ticks_per_year), sc.interventions.size());
+  std::printf(
+      "%s: valid. scenario '%s': %zu provinces, %zu counties, %zu towns, %zu villages, %lld "
+      "households; "
+      "%lld-%lld, %lld ticks/year; %zu interventions\n",
+      sc.path.c_str(), sc.name.c_str(), w.geo.provinces(), w.geo.counties(), w.geo.towns(),
+      w.geo.villages(), hh, static_cast<long long>(sc.params.simulation.start_year),
+      static_cast<long long>(sc.params.simulation.start_year + sc.params.simulation.years - 1),
+      static_cast<long long>(sc.params.simulation.ticks_per_year), sc.interventions.size());
   return 0;
 }
 
 std::string read_h5_string(hid_t file, const char* dset_path, const std::string& fname) {
   hid_t d = H5Dopen2(file, dset_path, H5P_DEFAULT);
-  if (d < 0) throw InputError(fname + ": no dataset " + dset_path + " (not a ruralsim output file?)");
+  if (d < 0)
+    throw InputError(fname + ": no dataset " + dset_path + " (not a ruralsim output file?)");
   hid_t t = H5Dget_type(d);
   std::string out;
   if (H5Tis_variable_str(t) > 0) {
@@ -382,7 +417,8 @@ std::string read_h5_string(hid_t file, const char* dset_path, const std::string&
 }
 
 std::string read_h5_attr(hid_t file, const char* name, const std::string& fname) {
-  if (H5Aexists(file, name) <= 0) throw InputError(fname + ": no attribute " + name + " (not a ruralsim output file?)");
+  if (H5Aexists(file, name) <= 0)
+    throw InputError(fname + ": no attribute " + name + " (not a ruralsim output file?)");
   hid_t at = H5Aopen(file, name, H5P_DEFAULT);
   hid_t t = H5Aget_type(at);
   std::string out;
@@ -435,11 +471,13 @@ int cmd_reproduce(const std::vector<std::string>& argv) {
   if (a.opts.count("--keep")) out = std::filesystem::path(file).replace_extension(".reproduced.h5");
   std::filesystem::remove(out);
   const int threads = static_cast<int>(int_opt(a, "--threads", 0, 1, 1024));
-  const RunOutcome o = execute(sc, out.string(), threads, a.opts.count("--quiet") > 0, "ruralsim reproduce " + file);
+  const RunOutcome o =
+      execute(sc, out.string(), threads, a.opts.count("--quiet") > 0, "ruralsim reproduce " + file);
   if (!a.opts.count("--keep")) std::filesystem::remove(out);
   const bool same = o.hash == stored_hash;
-  std::printf("stored   %s (ruralsim %s, commit %s)\nrerun    %s (ruralsim %s, commit %s)\n%s\n", stored_hash.c_str(),
-              version.c_str(), commit.c_str(), o.hash.c_str(), build::kVersion, build::kGitCommit,
+  std::printf("stored   %s (ruralsim %s, commit %s)\nrerun    %s (ruralsim %s, commit %s)\n%s\n",
+              stored_hash.c_str(), version.c_str(), commit.c_str(), o.hash.c_str(), build::kVersion,
+              build::kGitCommit,
               same ? "MATCH: the run is reproduced bit for bit" : "MISMATCH: the results differ");
   return same ? 0 : 1;
 }
@@ -470,7 +508,8 @@ int cmd_outputs(const std::vector<std::string>& argv) {
     std::fputs(outputs_markdown().c_str(), stdout);
     return 0;
   }
-  for (const auto& v : output_table()) std::printf("%-28s %-14s %s\n", v.name, v.unit, v.description);
+  for (const auto& v : output_table())
+    std::printf("%-28s %-14s %s\n", v.name, v.unit, v.description);
   return 0;
 }
 
@@ -493,18 +532,24 @@ int cli_main(const std::vector<std::string>& args) {
       return 0;
     }
     if (cmd == "--version") {
-      std::printf("ruralsim %s (commit %s, %s build, %s)\n", build::kVersion, build::kGitCommit, build::kBuildType,
-                  build::kCompiler);
+      std::printf("ruralsim %s (commit %s, %s build, %s)\n", build::kVersion, build::kGitCommit,
+                  build::kBuildType, build::kCompiler);
       return 0;
     }
     if (cmd == "help") {
       const std::string sub = args.size() > 1 ? args[1] : "";
-      if (sub == "run") std::fputs(kRunHelp, stdout);
-      else if (sub == "validate") std::fputs(kValidateHelp, stdout);
-      else if (sub == "reproduce") std::fputs(kReproduceHelp, stdout);
-      else if (sub == "params") std::fputs(kParamsHelp, stdout);
-      else if (sub == "outputs") std::fputs(kOutputsHelp, stdout);
-      else std::fputs(kMainHelp, stdout);
+      if (sub == "run")
+        std::fputs(kRunHelp, stdout);
+      else if (sub == "validate")
+        std::fputs(kValidateHelp, stdout);
+      else if (sub == "reproduce")
+        std::fputs(kReproduceHelp, stdout);
+      else if (sub == "params")
+        std::fputs(kParamsHelp, stdout);
+      else if (sub == "outputs")
+        std::fputs(kOutputsHelp, stdout);
+      else
+        std::fputs(kMainHelp, stdout);
       return 0;
     }
     if (cmd == "run") return cmd_run(args);
@@ -513,8 +558,9 @@ int cli_main(const std::vector<std::string>& args) {
     if (cmd == "params") return cmd_params(args);
     if (cmd == "outputs") return cmd_outputs(args);
     if (cmd == "interventions") return cmd_interventions(args);
-    throw UsageError("ruralsim: unknown command '" + cmd +
-                     "'; valid commands: run, validate, reproduce, params, outputs, interventions, help");
+    throw UsageError(
+        "ruralsim: unknown command '" + cmd +
+        "'; valid commands: run, validate, reproduce, params, outputs, interventions, help");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;

@@ -16,7 +16,11 @@ inline std::string num(double v) {
   if (s == "nan") return ".nan";
   return s;
 }
-inline std::string num(std::int64_t v) { return std::to_string(v); }
-inline std::string num(int v) { return std::to_string(v); }
+inline std::string num(std::int64_t v) {
+  return std::to_string(v);
+}
+inline std::string num(int v) {
+  return std::to_string(v);
+}
 
 }  // namespace ruralsim

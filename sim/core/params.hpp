@@ -161,9 +161,9 @@ struct Params {
 using ParamRef = std::variant<double*, std::int64_t*, bool*, std::string*>;
 
 struct ParamSpec {
-  const char* key;    // dotted path, e.g. "adoption.alpha"
-  const char* unit;   // "1/yr", "RMB", "-" ...
-  double min;         // valid range (inclusive) for numbers
+  const char* key;   // dotted path, e.g. "adoption.alpha"
+  const char* unit;  // "1/yr", "RMB", "-" ...
+  double min;        // valid range (inclusive) for numbers
   double max;
   const char* doc;
   const char* source;

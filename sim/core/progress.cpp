@@ -9,15 +9,23 @@ namespace ruralsim {
 std::string format_duration(double s) {
   char buf[64];
   if (!std::isfinite(s) || s < 0) return "?";
-  if (s < 60) std::snprintf(buf, sizeof buf, "%.1fs", s);
-  else if (s < 3600) std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
-  else std::snprintf(buf, sizeof buf, "%dh%02dm", static_cast<int>(s) / 3600, (static_cast<int>(s) % 3600) / 60);
+  if (s < 60)
+    std::snprintf(buf, sizeof buf, "%.1fs", s);
+  else if (s < 3600)
+    std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%dh%02dm", static_cast<int>(s) / 3600,
+                  (static_cast<int>(s) % 3600) / 60);
   return buf;
 }
 
 Progress::Progress(int total_ticks, bool quiet, std::FILE* out)
-    : total_(total_ticks), quiet_(quiet), tty_(isatty(fileno(out)) != 0), out_(out),
-      start_(std::chrono::steady_clock::now()), last_(start_) {}
+    : total_(total_ticks),
+      quiet_(quiet),
+      tty_(isatty(fileno(out)) != 0),
+      out_(out),
+      start_(std::chrono::steady_clock::now()),
+      last_(start_) {}
 
 void Progress::update(int done, int year, int tick_in_year, double stores, double tvs) {
   if (quiet_ || total_ <= 0) return;
@@ -32,9 +40,11 @@ void Progress::update(int done, int year, int tick_in_year, double stores, doubl
   }
   last_ = now;
   const double eta = done > 0 ? elapsed * (total_ - done) / done : NAN;
-  std::fprintf(out_, "%s[%3d%%] year %d tick %d | stores %.0f | Taobao Villages %.0f | elapsed %s | ETA %s%s",
-               tty_ ? "\r" : "", static_cast<int>(100.0 * done / total_), year, tick_in_year + 1, stores, tvs,
-               format_duration(elapsed).c_str(), format_duration(eta).c_str(), tty_ ? "\033[K" : "\n");
+  std::fprintf(
+      out_,
+      "%s[%3d%%] year %d tick %d | stores %.0f | Taobao Villages %.0f | elapsed %s | ETA %s%s",
+      tty_ ? "\r" : "", static_cast<int>(100.0 * done / total_), year, tick_in_year + 1, stores,
+      tvs, format_duration(elapsed).c_str(), format_duration(eta).c_str(), tty_ ? "\033[K" : "\n");
   std::fflush(out_);
   dirty_ = tty_;
 }

@@ -49,10 +49,14 @@ Simulation::Simulation(const Scenario& sc, World world) : sc_(sc), world_(std::m
   province_village_end_.assign(np, 0);
   province_county_begin_.assign(np, 0);
   province_county_end_.assign(np, 0);
-  for (std::size_t v = g.villages(); v-- > 0;) province_village_begin_[g.village_province[v]] = static_cast<Id>(v);
-  for (std::size_t v = 0; v < g.villages(); ++v) province_village_end_[g.village_province[v]] = static_cast<Id>(v + 1);
-  for (std::size_t c = g.counties(); c-- > 0;) province_county_begin_[g.county_province[c]] = static_cast<Id>(c);
-  for (std::size_t c = 0; c < g.counties(); ++c) province_county_end_[g.county_province[c]] = static_cast<Id>(c + 1);
+  for (std::size_t v = g.villages(); v-- > 0;)
+    province_village_begin_[g.village_province[v]] = static_cast<Id>(v);
+  for (std::size_t v = 0; v < g.villages(); ++v)
+    province_village_end_[g.village_province[v]] = static_cast<Id>(v + 1);
+  for (std::size_t c = g.counties(); c-- > 0;)
+    province_county_begin_[g.county_province[c]] = static_cast<Id>(c);
+  for (std::size_t c = 0; c < g.counties(); ++c)
+    province_county_end_[g.county_province[c]] = static_cast<Id>(c + 1);
   const StepCtx c = ctx();
   init_state(world_, c);
   for (const auto& iv : sc_.interventions) iv->initialize(world_, p, seed_);
@@ -77,8 +81,8 @@ void Simulation::apply_interventions(const StepCtx& c) {
   std::fill(v.quality_mult.begin(), v.quality_mult.end(), 1.0);
   std::fill(v.ship_subsidy.begin(), v.ship_subsidy.end(), 0.0);
   const auto& rp = sc_.params.recognition;
-  world_.rules = {rp.village_sales,    rp.village_stores, rp.village_store_share,
-                  rp.town_villages,    rp.town_sales,     rp.town_stores,
+  world_.rules = {rp.village_sales,    rp.village_stores,     rp.village_store_share,
+                  rp.town_villages,    rp.town_sales,         rp.town_stores,
                   rp.visibility_boost, rp.fixed_cost_subsidy, rp.can_lose};
   for (const auto& iv : sc_.interventions) iv->apply(world_, sc_.params, c.clk, seed_);
 }
@@ -87,16 +91,16 @@ void Simulation::apply_interventions(const StepCtx& c) {
 void Simulation::step() {
   world_.tick = clock_.tick;
   const StepCtx c = ctx();
-  internet_step(world_, c);              // 1. calendar and exogenous paths
-  apply_interventions(c);                // 2. interventions
-  service_level(world_, c);              //    service level of the network in force
-  adoption_step(world_, c);              // 3. adoption (and the store rebuild)
+  internet_step(world_, c);  // 1. calendar and exogenous paths
+  apply_interventions(c);    // 2. interventions
+  service_level(world_, c);  //    service level of the network in force
+  adoption_step(world_, c);  // 3. adoption (and the store rebuild)
   attractiveness_step(world_, c, partial_);
-  livestream_step(world_, c);            // 4. livestreaming
-  market_step(world_, c, partial_);      // 5. market
-  logistics_step(world_, c);             // 6. logistics
-  accounting_step(world_, c);            // 7. accounting
-  exit_step(world_, c);                  // 8. exit
+  livestream_step(world_, c);                          // 4. livestreaming
+  market_step(world_, c, partial_);                    // 5. market
+  logistics_step(world_, c);                           // 6. logistics
+  accounting_step(world_, c);                          // 7. accounting
+  exit_step(world_, c);                                // 8. exit
   if (clock_.year_end()) recognition_step(world_, c);  // 9. recognition
   const bool last = clock_.tick + 1 == clock_.total_ticks;
   if ((clock_.tick + 1) % sc_.params.output.every == 0 || last) record(c);  // 10. recording
@@ -114,11 +118,13 @@ void Simulation::run(const std::function<void(const Simulation&)>& on_tick) {
 namespace {
 
 double urban_per_capita(const StepCtx& c) {
-  return c.p.income.urban_per_capita * std::exp(std::log1p(c.p.income.urban_growth) * c.clk.years_elapsed());
+  return c.p.income.urban_per_capita *
+         std::exp(std::log1p(c.p.income.urban_growth) * c.clk.years_elapsed());
 }
 
 double income_ratio(const double* row, const StepCtx& c) {
-  if (row[QV_HOUSEHOLDS] <= 0 || row[QV_INCOME_TOTAL] <= 0) return std::numeric_limits<double>::quiet_NaN();
+  if (row[QV_HOUSEHOLDS] <= 0 || row[QV_INCOME_TOTAL] <= 0)
+    return std::numeric_limits<double>::quiet_NaN();
   const double rural_pc = row[QV_INCOME_TOTAL] / row[QV_HOUSEHOLDS] / c.p.income.household_size;
   return urban_per_capita(c) / rural_pc;
 }
@@ -177,7 +183,8 @@ void Simulation::record(const StepCtx& c) {
         std::vector<const std::vector<std::pair<double, double>>*> runs;
         for (std::size_t p = 0; p < np; ++p) {
           runs.clear();
-          for (auto cc = province_county_begin_[p]; cc < province_county_end_[p]; ++cc) runs.push_back(&county_classes_[cc]);
+          for (auto cc = province_county_begin_[p]; cc < province_county_end_[p]; ++cc)
+            runs.push_back(&county_classes_[cc]);
           record_.province[p * nvar + k] = gini_of_sorted_runs(runs);
         }
         if (np == 1) {
@@ -199,22 +206,29 @@ void Simulation::record(const StepCtx& c) {
         };
         for (std::size_t cc = 0; cc < nc; ++cc) record_.county[cc * nvar + k] = collect(cc, cc + 1);
         for (std::size_t p = 0; p < np; ++p)
-          record_.province[p * nvar + k] = collect(province_county_begin_[p], province_county_end_[p]);
+          record_.province[p * nvar + k] =
+              collect(province_county_begin_[p], province_county_end_[p]);
         record_.national[k] = collect(0, nc);
         break;
       }
       case OutKind::IncomeRatio:
-        for (std::size_t cc = 0; cc < nc; ++cc) record_.county[cc * nvar + k] = income_ratio(&agg_county_[cc * K], c);
-        for (std::size_t p = 0; p < np; ++p) record_.province[p * nvar + k] = income_ratio(&agg_province_[p * K], c);
+        for (std::size_t cc = 0; cc < nc; ++cc)
+          record_.county[cc * nvar + k] = income_ratio(&agg_county_[cc * K], c);
+        for (std::size_t p = 0; p < np; ++p)
+          record_.province[p * nvar + k] = income_ratio(&agg_province_[p * K], c);
         record_.national[k] = income_ratio(agg_national_.data(), c);
         break;
       default:
-        for (std::size_t cc = 0; cc < nc; ++cc) record_.county[cc * nvar + k] = derived_value(var, &agg_county_[cc * K]);
-        for (std::size_t p = 0; p < np; ++p) record_.province[p * nvar + k] = derived_value(var, &agg_province_[p * K]);
+        for (std::size_t cc = 0; cc < nc; ++cc)
+          record_.county[cc * nvar + k] = derived_value(var, &agg_county_[cc * K]);
+        for (std::size_t p = 0; p < np; ++p)
+          record_.province[p * nvar + k] = derived_value(var, &agg_province_[p * K]);
         record_.national[k] = derived_value(var, agg_national_.data());
     }
   }
-  if (recorder_) recorder_->append(record_.tick, record_.time, record_.national, record_.province, record_.county);
+  if (recorder_)
+    recorder_->append(record_.tick, record_.time, record_.national, record_.province,
+                      record_.county);
   // Flows restart after each record.
   const std::size_t nv = g.villages();
   const bool annual = !w.vq_year.empty();

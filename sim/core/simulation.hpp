@@ -61,7 +61,7 @@ class Simulation {
   Record record_;
   std::vector<double> snapshot_;
   std::vector<std::vector<std::pair<double, double>>> county_classes_;  // record scratch
-  std::vector<double> partial_;                 // per-village category attractiveness
+  std::vector<double> partial_;  // per-village category attractiveness
   std::vector<double> agg_county_, agg_province_, agg_national_;  // additive rows
   std::vector<Id> province_village_begin_, province_village_end_;
   std::vector<Id> province_county_begin_, province_county_end_;

@@ -1,10 +1,10 @@
 #include "io/geography.hpp"
 
 #include <algorithm>
-#include "core/distributions.hpp"
 #include <cmath>
 #include <numeric>
 #include <unordered_map>
+#include "core/distributions.hpp"
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
@@ -74,7 +74,8 @@ Geography generate_geography(const Params& p, std::size_t n_categories) {
           g.village_x.push_back(vx);
           g.village_y.push_back(vy);
           const double h = gp.households_mean * lognormal1(rv, gp.households_sigma);
-          g.households.push_back(std::max<std::int32_t>(10, static_cast<std::int32_t>(std::lround(h))));
+          g.households.push_back(
+              std::max<std::int32_t>(10, static_cast<std::int32_t>(std::lround(h))));
           const bool same = rv.uniform() < gp.specialty_same_as_county;
           const auto other = draw_category(rv, cum);
           g.specialty.push_back(same ? cspec : other);
@@ -140,8 +141,8 @@ void finish_geography(Geography& g, const Params& p) {
     maxy = std::max(maxy, g.village_y[v]);
   }
   if ((maxx - minx) / R > 2.0e9 || (maxy - miny) / R > 2.0e9)
-    throw InputError("the villages span more than 2e9 times adoption.radius_km (" + std::to_string(R) +
-                     " km): check the x/y units (km) or the radius");
+    throw InputError("the villages span more than 2e9 times adoption.radius_km (" +
+                     std::to_string(R) + " km): check the x/y units (km) or the radius");
   auto cell_of = [&](std::size_t v) {
     return std::pair<std::int64_t, std::int64_t>(
         static_cast<std::int64_t>(std::floor((g.village_x[v] - minx) / R)),

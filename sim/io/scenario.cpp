@@ -29,8 +29,8 @@ const std::vector<std::string>& param_sections() {
   return s;
 }
 
-const std::vector<std::string> kOtherTopKeys = {"name", "description", "categories",
-                                                "demand_table", "interventions"};
+const std::vector<std::string> kOtherTopKeys = {"name", "description", "categories", "demand_table",
+                                                "interventions"};
 
 std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
   std::string s;
@@ -48,7 +48,9 @@ struct Ctx {
   }
 };
 
-std::string fmt(double v) { return num(v); }
+std::string fmt(double v) {
+  return num(v);
+}
 
 std::string quoted(const std::string& s) {
   std::string q = "\"";
@@ -59,19 +61,24 @@ std::string quoted(const std::string& s) {
   return q + "\"";
 }
 
-std::string scalar_text(const YAML::Node& n) { return n.IsScalar() ? n.Scalar() : "(not a scalar)"; }
+std::string scalar_text(const YAML::Node& n) {
+  return n.IsScalar() ? n.Scalar() : "(not a scalar)";
+}
 
 // Sets one table parameter from a YAML scalar, checking type and range.
 void set_param(const ParamSpec& spec, Params& p, const YAML::Node& n, const Ctx& ctx) {
   const std::string key = spec.key;
   if (!n.IsScalar())
     ctx.fail(n, "key '" + key + "' takes a single value (" + spec.doc + "), not a " +
-                    (n.IsMap() ? "map" : n.IsSequence() ? "list" : "null"));
+                    (n.IsMap()        ? "map"
+                     : n.IsSequence() ? "list"
+                                      : "null"));
   const std::string text = n.Scalar();
   ParamRef r = spec.ref(p);
   auto range_msg = [&] {
     return "key '" + key + "' = " + text + " is out of range; valid range [" + fmt(spec.min) +
-           ", " + fmt(spec.max) + "]" + (std::string(spec.unit) == "-" ? "" : std::string(" ") + spec.unit);
+           ", " + fmt(spec.max) + "]" +
+           (std::string(spec.unit) == "-" ? "" : std::string(" ") + spec.unit);
   };
   if (auto sp = std::get_if<std::string*>(&r)) {
     if (*spec.choices) {
@@ -81,8 +88,9 @@ void set_param(const ParamSpec& spec, Params& p, const YAML::Node& n, const Ctx&
       for (std::string c; std::getline(ss, c, '|');) valid.push_back(c);
       bool ok = false;
       for (const auto& c : valid) ok = ok || c == text;
-      if (!ok) ctx.fail(n, "key '" + key + "' = '" + text + "' is not valid; valid choices: " +
-                               join(valid));
+      if (!ok)
+        ctx.fail(n,
+                 "key '" + key + "' = '" + text + "' is not valid; valid choices: " + join(valid));
     }
     **sp = text;
     return;
@@ -98,8 +106,7 @@ void set_param(const ParamSpec& spec, Params& p, const YAML::Node& n, const Ctx&
   if (!YAML::convert<double>::decode(n, v) || !std::isfinite(v))
     ctx.fail(n, "key '" + key + "' = '" + text + "' is not a finite number (" + spec.unit + ")");
   if (auto ip = std::get_if<std::int64_t*>(&r)) {
-    if (v != std::floor(v))
-      ctx.fail(n, "key '" + key + "' = " + text + " must be a whole number");
+    if (v != std::floor(v)) ctx.fail(n, "key '" + key + "' = " + text + " must be a whole number");
     if (v < spec.min || v > spec.max) ctx.fail(n, range_msg());
     **ip = static_cast<std::int64_t>(v);
     return;
@@ -135,21 +142,23 @@ double cat_field(const YAML::Node& m, const char* key, double def, double lo, do
   if (!n.IsScalar() || !YAML::convert<double>::decode(n, v) || !std::isfinite(v))
     ctx.fail(n, "key '" + where + "." + key + "' is not a finite number");
   if (v < lo || v > hi)
-    ctx.fail(n, "key '" + where + "." + key + "' = " + n.Scalar() + " is out of range; valid range [" +
-                    fmt(lo) + ", " + fmt(hi) + "]");
+    ctx.fail(n, "key '" + where + "." + key + "' = " + n.Scalar() +
+                    " is out of range; valid range [" + fmt(lo) + ", " + fmt(hi) + "]");
   return v;
 }
 
 std::vector<Category> read_categories(const YAML::Node& node, const Ctx& ctx) {
   if (!node.IsSequence() || node.size() == 0)
-    ctx.fail(node, "key 'categories' must be a non-empty list of {name, share, margin, order_value}");
+    ctx.fail(node,
+             "key 'categories' must be a non-empty list of {name, share, margin, order_value}");
   if (node.size() > 32) ctx.fail(node, "key 'categories' holds more than 32 categories");
   std::vector<Category> cats;
   std::set<std::string> names;
   for (std::size_t i = 0; i < node.size(); ++i) {
     const YAML::Node m = node[i];
     const std::string where = "categories[" + std::to_string(i) + "]";
-    if (!m.IsMap()) ctx.fail(m, "key '" + where + "' must be a map {name, share, margin, order_value}");
+    if (!m.IsMap())
+      ctx.fail(m, "key '" + where + "' must be a map {name, share, margin, order_value}");
     for (const auto& kv : m) {
       const std::string k = kv.first.Scalar();
       if (k != "name" && k != "share" && k != "margin" && k != "order_value")
@@ -160,7 +169,8 @@ std::vector<Category> read_categories(const YAML::Node& node, const Ctx& ctx) {
     if (!m["name"] || !m["name"].IsScalar() || m["name"].Scalar().empty())
       ctx.fail(m, "key '" + where + ".name' is missing");
     c.name = m["name"].Scalar();
-    if (!names.insert(c.name).second) ctx.fail(m["name"], "category '" + c.name + "' appears twice");
+    if (!names.insert(c.name).second)
+      ctx.fail(m["name"], "category '" + c.name + "' appears twice");
     c.share = cat_field(m, "share", 1.0 / node.size(), 0, 1, where, ctx);
     c.margin = cat_field(m, "margin", 0.25, 0, 1, where, ctx);
     c.order_value = cat_field(m, "order_value", 80, 0.01, 1e7, where, ctx);
@@ -181,10 +191,12 @@ std::vector<std::pair<int, double>> read_demand_table(const YAML::Node& node, co
     int year = 0;
     double v = 0;
     if (!YAML::convert<int>::decode(kv.first, year) || year < 1900 || year > 2200)
-      ctx.fail(kv.first, "key 'demand_table." + scalar_text(kv.first) + "': not a year (1900-2200)");
-    if (!kv.second.IsScalar() || !YAML::convert<double>::decode(kv.second, v) || !std::isfinite(v) ||
-        v <= 0)
-      ctx.fail(kv.second, "key 'demand_table." + kv.first.Scalar() + "' must be a positive number (RMB/yr)");
+      ctx.fail(kv.first,
+               "key 'demand_table." + scalar_text(kv.first) + "': not a year (1900-2200)");
+    if (!kv.second.IsScalar() || !YAML::convert<double>::decode(kv.second, v) ||
+        !std::isfinite(v) || v <= 0)
+      ctx.fail(kv.second,
+               "key 'demand_table." + kv.first.Scalar() + "' must be a positive number (RMB/yr)");
     t.emplace_back(year, v);
   }
   std::sort(t.begin(), t.end());
@@ -218,16 +230,18 @@ void cross_checks(Scenario& sc, const YAML::Node& root, const Ctx& ctx) {
     if (!std::filesystem::is_regular_file(sc.csv_path, ec))
       ctx.fail(node_of("geography", "csv"),
                "key 'geography.csv' = '" + p.geography.csv + "': " +
-                   (std::filesystem::exists(sc.csv_path, ec) ? "is not a regular file" : "no such file") +
+                   (std::filesystem::exists(sc.csv_path, ec) ? "is not a regular file"
+                                                             : "no such file") +
                    " (looked for " + sc.csv_path + ")");
   } else if (!p.geography.csv.empty()) {
     ctx.fail(node_of("geography", "csv"),
              "key 'geography.csv' is set but 'geography.source' is 'generate'; set source: csv");
   }
   if (p.output.every > tpy * p.simulation.years)
-    ctx.fail(node_of("output", "every"), "key 'output.every' = " + std::to_string(p.output.every) +
-                                             " exceeds the " + std::to_string(tpy * p.simulation.years) +
-                                             " ticks of the run (simulation.years x simulation.ticks_per_year)");
+    ctx.fail(node_of("output", "every"),
+             "key 'output.every' = " + std::to_string(p.output.every) + " exceeds the " +
+                 std::to_string(tpy * p.simulation.years) +
+                 " ticks of the run (simulation.years x simulation.ticks_per_year)");
   if (p.livestream.k_promo < 1)
     ctx.fail(node_of("livestream", "k_promo"), "key 'livestream.k_promo' must be at least 1");
 }
@@ -280,16 +294,18 @@ Scenario parse_scenario(const std::string& text, const std::string& file_label,
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw InputError(located(file_label, e.mark.line + 1, e.mark.column + 1,
-                             "not valid YAML: " + e.msg));
+    throw InputError(
+        located(file_label, e.mark.line + 1, e.mark.column + 1, "not valid YAML: " + e.msg));
   }
   if (!root || root.IsNull()) throw InputError(located(file_label, 0, 0, "the scenario is empty"));
-  if (!root.IsMap()) ctx.fail(root, "the scenario must be a map of sections (simulation:, adoption:, ...)");
+  if (!root.IsMap())
+    ctx.fail(root, "the scenario must be a map of sections (simulation:, adoption:, ...)");
   std::vector<std::string> valid = kOtherTopKeys;
   for (const auto& s : param_sections()) valid.push_back(s);
   std::set<std::string> seen;
   for (const auto& kv : root) {
-    if (!kv.first.IsScalar()) ctx.fail(kv.first, "keys must be plain names; valid keys: " + join(valid));
+    if (!kv.first.IsScalar())
+      ctx.fail(kv.first, "keys must be plain names; valid keys: " + join(valid));
     const std::string key = kv.first.Scalar();
     if (!seen.insert(key).second) ctx.fail(kv.first, "key '" + key + "' appears twice");
     const YAML::Node& val = kv.second;
@@ -299,15 +315,19 @@ Scenario parse_scenario(const std::string& text, const std::string& file_label,
       read_section(key, val, sc.params, ctx);
     } else if (key == "name" || key == "description") {
       if (!val.IsScalar()) ctx.fail(val, "key '" + key + "' must be text");
-      if (key == "name" && (val.Scalar().find('\n') != std::string::npos || val.Scalar().size() > 200))
-        ctx.fail(val, "key 'name' must be one short line (an unclosed quote swallows the rest of the file)");
+      if (key == "name" &&
+          (val.Scalar().find('\n') != std::string::npos || val.Scalar().size() > 200))
+        ctx.fail(
+            val,
+            "key 'name' must be one short line (an unclosed quote swallows the rest of the file)");
       (key == "name" ? sc.name : sc.description) = val.Scalar();
     } else if (key == "categories") {
       sc.categories = read_categories(val, ctx);
     } else if (key == "demand_table") {
       sc.demand_table = read_demand_table(val, ctx);
     } else if (key == "interventions") {
-      if (!val.IsSequence()) ctx.fail(val, "key 'interventions' must be a list of {type: ..., ...}");
+      if (!val.IsSequence())
+        ctx.fail(val, "key 'interventions' must be a list of {type: ..., ...}");
       for (std::size_t i = 0; i < val.size(); ++i)
         sc.interventions.push_back(make_intervention(val[i], file_label, static_cast<int>(i)));
     } else {
@@ -319,7 +339,8 @@ Scenario parse_scenario(const std::string& text, const std::string& file_label,
     sc.overrides.push_back(ov);
   }
   for (char& ch : sc.name)
-    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.')) ch = '_';
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.'))
+      ch = '_';
   if (sc.params.geography.source == "csv") {
     std::filesystem::path csv(sc.params.geography.csv);
     sc.csv_path = csv.is_absolute() ? csv.string() : (std::filesystem::path(dir) / csv).string();
@@ -360,8 +381,8 @@ std::string resolved_yaml(const Scenario& sc) {
   }
   os << "categories:\n";
   for (const auto& c : sc.categories)
-    os << "  - {name: " << quoted(c.name) << ", share: " << fmt(c.share) << ", margin: " << fmt(c.margin)
-       << ", order_value: " << fmt(c.order_value) << "}\n";
+    os << "  - {name: " << quoted(c.name) << ", share: " << fmt(c.share)
+       << ", margin: " << fmt(c.margin) << ", order_value: " << fmt(c.order_value) << "}\n";
   if (!sc.demand_table.empty()) {
     os << "demand_table:\n";
     for (const auto& [y, v] : sc.demand_table) os << "  " << y << ": " << fmt(v) << "\n";

@@ -28,15 +28,18 @@ void accounting_step(World& w, const StepCtx& ctx) {
       std::int64_t demand = 0;
       for (auto i = mb; i < me; ++i) {
         const double annual = (m.sales_org[i] + m.sales_live[i]) / dt;
-        m.employees[i] = static_cast<std::int32_t>(std::min(1.0e6, std::floor(annual / ap.revenue_per_worker)));
+        m.employees[i] =
+            static_cast<std::int32_t>(std::min(1.0e6, std::floor(annual / ap.revenue_per_worker)));
         demand += m.employees[i];
       }
       const std::int64_t supply = std::max<std::int64_t>(0, H - M);
       if (demand > supply) {
         const double f = static_cast<double>(supply) / static_cast<double>(demand);
-        for (auto i = mb; i < me; ++i) m.employees[i] = static_cast<std::int32_t>(std::floor(m.employees[i] * f));
+        for (auto i = mb; i < me; ++i)
+          m.employees[i] = static_cast<std::int32_t>(std::floor(m.employees[i] * f));
       }
-      const double fixed = ap.fixed_cost * dt * (w.v.taobao[v] ? 1.0 - w.rules.fixed_cost_subsidy : 1.0);
+      const double fixed =
+          ap.fixed_cost * dt * (w.v.taobao[v] ? 1.0 - w.rules.fixed_cost_subsidy : 1.0);
       const double wage_tick = wage * 12.0 * dt;
       const double ship = w.v.ship_cost[v];
       const auto spec = g.specialty[v];
@@ -47,11 +50,13 @@ void accounting_step(World& w, const StepCtx& ctx) {
         const double S = m.sales_org[i] + m.sales_live[i];
         const double orders = S / cat.order_value;
         const double b = m.brand[i] * (m.category[i] == spec ? w.v.brand_mult[v] : 1.0);
-        const double profit = cat.margin * b * S - ship * orders - fixed - m.employees[i] * wage_tick -
-                              commission * m.sales_live[i];
-        m.reputation[i] = static_cast<float>(m.reputation[i] * rep_decay + orders / ctx.p.market.reputation_orders);
+        const double profit = cat.margin * b * S - ship * orders - fixed -
+                              m.employees[i] * wage_tick - commission * m.sales_live[i];
+        m.reputation[i] = static_cast<float>(m.reputation[i] * rep_decay +
+                                             orders / ctx.p.market.reputation_orders);
         m.profit_year[i] = static_cast<float>(m.profit_year[i] * (1.0 - dt) + profit);
-        m.loss_ticks[i] = profit < 0 ? static_cast<std::uint16_t>(std::min(65535, m.loss_ticks[i] + 1)) : 0;
+        m.loss_ticks[i] =
+            profit < 0 ? static_cast<std::uint16_t>(std::min(65535, m.loss_ticks[i] + 1)) : 0;
         m.cum_profit[i] += profit;
         employment += m.employees[i];
         profitable += m.profit_year[i] > 0 ? 1 : 0;

@@ -14,7 +14,8 @@ void exit_step(World& w, const StepCtx& ctx) {
   const double dt = ctx.clk.dt();
   const double p_bg = 1.0 - std::exp(-ep.background * dt);
   const double p_loss = 1.0 - std::exp(-(ep.background + ep.hazard) * dt);
-  const auto loss_ticks = static_cast<std::int64_t>(std::lround(ep.loss_years * ctx.clk.ticks_per_year));
+  const auto loss_ticks =
+      static_cast<std::int64_t>(std::lround(ep.loss_years * ctx.clk.ticks_per_year));
   auto& m = w.m;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, w.geo.villages(), 512), [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {

@@ -12,9 +12,11 @@ void internet_step(World& w, const StepCtx& ctx) {
   const double t = ctx.clk.time_mid();
   std::vector<double> by_province(g.provinces());
   for (std::size_t p = 0; p < g.provinces(); ++p)
-    by_province[p] = 1.0 / (1.0 + std::exp(-ctx.p.internet.k *
-                                           (t - (ctx.p.internet.t_mid + g.province_rollout_offset[p]))));
-  for (std::size_t v = 0; v < g.villages(); ++v) w.v.internet[v] = by_province[g.village_province[v]];
+    by_province[p] =
+        1.0 / (1.0 + std::exp(-ctx.p.internet.k *
+                              (t - (ctx.p.internet.t_mid + g.province_rollout_offset[p]))));
+  for (std::size_t v = 0; v < g.villages(); ++v)
+    w.v.internet[v] = by_province[g.village_province[v]];
 }
 
 // Shipping cost per parcel and delivery days from the best available node (station < county

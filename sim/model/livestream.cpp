@@ -4,8 +4,8 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
-#include "core/distributions.hpp"
 #include <cmath>
+#include "core/distributions.hpp"
 
 #include "core/rng.hpp"
 #include "model/submodels.hpp"
@@ -23,7 +23,8 @@ void livestream_step(World& w, const StepCtx& ctx) {
     const double uptake = 1.0 / (1.0 + std::exp(-lp.platform_k * (t - lp.platform_mid)));
     for (std::size_t c = 0; c < nc; ++c) {
       double stores = 0;
-      for (auto v = g.county_village_begin[c]; v < g.county_village_end[c]; ++v) stores += w.v.stores[v];
+      for (auto v = g.county_village_begin[c]; v < g.county_village_end[c]; ++v)
+        stores += w.v.stores[v];
       const double mean = lp.entry_rate * uptake * stores * dt;
       if (mean <= 0) continue;
       Stream rs(ctx.seed, Purpose::LivestreamEntry, c, tick);

@@ -23,9 +23,11 @@ void logistics_step(World& w, const StepCtx& ctx) {
   const std::size_t nv = g.villages();
   const double dt = ctx.clk.dt();
   const auto tick = ctx.clk.tick;
-  const auto close_ticks = static_cast<std::int32_t>(std::lround(lp.station_close_years * ctx.clk.ticks_per_year));
-  const double ref_income = ctx.p.geography.base_income_mean *
-                            std::exp(std::log1p(ctx.p.income.base_growth) * ctx.clk.years_elapsed());
+  const auto close_ticks =
+      static_cast<std::int32_t>(std::lround(lp.station_close_years * ctx.clk.ticks_per_year));
+  const double ref_income =
+      ctx.p.geography.base_income_mean *
+      std::exp(std::log1p(ctx.p.income.base_growth) * ctx.clk.years_elapsed());
   std::vector<std::int8_t> change(nv, 0);
   auto& m = w.m;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 512), [&](const auto& r) {
@@ -35,8 +37,9 @@ void logistics_step(World& w, const StepCtx& ctx) {
         out += (m.sales_org[i] + m.sales_live[i]) / w.categories[m.category[i]].order_value;
       const double y = base_income_at(w, ctx, v);
       const double c_in = lp.parcels_in_per_household *
-                          (lp.parcels_in_income_elasticity == 1.0 ? y / ref_income
-                                                                  : std::pow(y / ref_income, lp.parcels_in_income_elasticity));
+                          (lp.parcels_in_income_elasticity == 1.0
+                               ? y / ref_income
+                               : std::pow(y / ref_income, lp.parcels_in_income_elasticity));
       const double in = g.households[v] * w.v.internet[v] * c_in * dt;
       double* row = vrow(w, v);
       row[QV_PARCELS_OUT] += out;
@@ -49,7 +52,8 @@ void logistics_step(World& w, const StepCtx& ctx) {
       if (w.v.station[v]) {
         const double profit = lp.station_fee * parcels - lp.station_cost * dt;
         w.v.station_low_ticks[v] = profit < 0 ? w.v.station_low_ticks[v] + 1 : 0;
-        if (station_closes(w.v.station_low_ticks[v], close_ticks, tick, w.v.station_subsidised_until[v])) {
+        if (station_closes(w.v.station_low_ticks[v], close_ticks, tick,
+                           w.v.station_subsidised_until[v])) {
           w.v.station[v] = 0;
           w.v.station_low_ticks[v] = 0;
           row[QV_STATIONS_CLOSED] += 1;
@@ -66,17 +70,21 @@ void logistics_step(World& w, const StepCtx& ctx) {
   });
   for (std::size_t v = 0; v < nv; ++v)
     if (change[v])
-      w.events.push_back({tick, static_cast<std::int32_t>(change[v] > 0 ? EventKind::StationOpened : EventKind::StationClosed),
+      w.events.push_back({tick,
+                          static_cast<std::int32_t>(change[v] > 0 ? EventKind::StationOpened
+                                                                  : EventKind::StationClosed),
                           static_cast<std::int64_t>(v), w.v.parcels_year[v]});
   for (std::size_t c = 0; c < g.counties(); ++c) {
     double py = 0;
-    for (auto v = g.county_village_begin[c]; v < g.county_village_end[c]; ++v) py += w.v.parcels_year[v];
+    for (auto v = g.county_village_begin[c]; v < g.county_village_end[c]; ++v)
+      py += w.v.parcels_year[v];
     w.c.parcels_year[c] = py;
     if (!w.c.centre[c] && py >= lp.centre_open_parcels) {
       w.c.centre[c] = 1;
       w.c.centre_opened[c] = tick;
       crow(w, c)[cq_index(QC_CENTRES_OPENED)] += 1;
-      w.events.push_back({tick, static_cast<std::int32_t>(EventKind::CentreOpened), static_cast<std::int64_t>(c), py});
+      w.events.push_back({tick, static_cast<std::int32_t>(EventKind::CentreOpened),
+                          static_cast<std::int64_t>(c), py});
     }
   }
 }

@@ -7,8 +7,8 @@
 
 namespace ruralsim {
 
-double demand_total(const Params& p, const std::vector<std::pair<int, double>>& table, int start_year,
-                    double t) {
+double demand_total(const Params& p, const std::vector<std::pair<int, double>>& table,
+                    int start_year, double t) {
   const double g = std::log1p(p.market.demand_growth);
   if (table.empty()) return p.market.demand_initial * std::exp(g * (t - start_year));
   // Table values are annual totals attributed to mid-year; log-linear in between, growth
@@ -57,12 +57,15 @@ void attractiveness_step(World& w, const StepCtx& ctx, std::vector<double>& part
 void market_step(World& w, const StepCtx& ctx, const std::vector<double>& partial) {
   const auto& g = w.geo;
   const std::size_t ncat = w.categories.size();
-  const double d_total = demand_total(ctx.p, ctx.demand_table, ctx.clk.start_year, ctx.clk.time_mid());
-  const double scale = ctx.total_households / ctx.p.market.national_households * ctx.p.market.phi_rural;
+  const double d_total =
+      demand_total(ctx.p, ctx.demand_table, ctx.clk.start_year, ctx.clk.time_mid());
+  const double scale =
+      ctx.total_households / ctx.p.market.national_households * ctx.p.market.phi_rural;
   std::vector<double> per_attract(ncat);
   for (std::size_t k = 0; k < ncat; ++k) {
     const double sum = fixed_order_sum(partial.data() + k, g.villages(), ncat);
-    const double outside = ctx.p.market.outside_per_household * ctx.total_households * w.categories[k].share;
+    const double outside =
+        ctx.p.market.outside_per_household * ctx.total_households * w.categories[k].share;
     const double denom = sum + outside;
     const double demand = d_total * w.categories[k].share * scale * ctx.clk.dt();
     per_attract[k] = denom > 0 ? demand / denom : 0.0;

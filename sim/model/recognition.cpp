@@ -8,21 +8,23 @@ namespace ruralsim {
 bool meets_taobao_village(double annual_sales, std::int64_t stores, std::int64_t households,
                           const RecognitionRules& r) {
   const double h = static_cast<double>(households);
-  const bool share_ok = households > 0 &&
-                        static_cast<double>(stores) >= r.village_store_share * h - 1e-9 * std::max(1.0, h);
+  const bool share_ok = households > 0 && static_cast<double>(stores) >=
+                                              r.village_store_share * h - 1e-9 * std::max(1.0, h);
   return annual_sales >= r.village_sales && (stores >= r.village_stores || share_ok);
 }
 
 bool meets_taobao_town(std::int64_t taobao_villages, double town_sales, std::int64_t town_stores,
                        const RecognitionRules& r) {
-  return taobao_villages >= r.town_villages && (town_sales > r.town_sales || town_stores > r.town_stores);
+  return taobao_villages >= r.town_villages &&
+         (town_sales > r.town_sales || town_stores > r.town_stores);
 }
 
 void update_taobao_neighbours(World& w) {
   const auto& g = w.geo;
   for (std::size_t v = 0; v < g.villages(); ++v) {
     std::uint8_t any = 0;
-    for (auto k = g.nbr_offset[v]; k < g.nbr_offset[v + 1] && !any; ++k) any = w.v.taobao[g.nbr_index[k]];
+    for (auto k = g.nbr_offset[v]; k < g.nbr_offset[v + 1] && !any; ++k)
+      any = w.v.taobao[g.nbr_index[k]];
     w.v.taobao_nbr[v] = any;
   }
 }
@@ -37,10 +39,12 @@ void recognition_step(World& w, const StepCtx& ctx) {
     if (ok && !w.v.taobao[v]) {
       w.v.taobao[v] = 1;
       if (!w.v.taobao_year[v]) w.v.taobao_year[v] = year;
-      w.events.push_back({tick, static_cast<std::int32_t>(EventKind::TaobaoVillage), static_cast<std::int64_t>(v), w.v.sales_year[v]});
+      w.events.push_back({tick, static_cast<std::int32_t>(EventKind::TaobaoVillage),
+                          static_cast<std::int64_t>(v), w.v.sales_year[v]});
     } else if (!ok && w.v.taobao[v] && rules.can_lose) {
       w.v.taobao[v] = 0;
-      w.events.push_back({tick, static_cast<std::int32_t>(EventKind::TaobaoVillageLost), static_cast<std::int64_t>(v), w.v.sales_year[v]});
+      w.events.push_back({tick, static_cast<std::int32_t>(EventKind::TaobaoVillageLost),
+                          static_cast<std::int64_t>(v), w.v.sales_year[v]});
     }
   }
   for (std::size_t t = 0; t < g.towns(); ++t) {
@@ -55,10 +59,12 @@ void recognition_step(World& w, const StepCtx& ctx) {
     if (ok && !w.t.taobao[t]) {
       w.t.taobao[t] = 1;
       if (!w.t.taobao_year[t]) w.t.taobao_year[t] = year;
-      w.events.push_back({tick, static_cast<std::int32_t>(EventKind::TaobaoTown), static_cast<std::int64_t>(t), sales});
+      w.events.push_back({tick, static_cast<std::int32_t>(EventKind::TaobaoTown),
+                          static_cast<std::int64_t>(t), sales});
     } else if (!ok && w.t.taobao[t] && rules.can_lose) {
       w.t.taobao[t] = 0;
-      w.events.push_back({tick, static_cast<std::int32_t>(EventKind::TaobaoTownLost), static_cast<std::int64_t>(t), sales});
+      w.events.push_back({tick, static_cast<std::int32_t>(EventKind::TaobaoTownLost),
+                          static_cast<std::int64_t>(t), sales});
     }
   }
   for (auto& s : w.v.sales_year) s = 0.0;

@@ -28,9 +28,15 @@ void init_state(World& w, const StepCtx& ctx);  // state vectors, seed merchants
 // NewMerchant stream of (village, tick)). One pass, parallel over villages.
 void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose);
 void rebuild_streamers(World& w, const std::vector<std::int32_t>& organic, const StepCtx& ctx);
-inline double* vrow(World& w, std::size_t v) { return &w.vq[v * kVillageQ]; }
-inline double* crow(World& w, std::size_t c) { return &w.cq[c * (Q_COUNT - kVillageQ)]; }
-inline constexpr int cq_index(int q) { return q - kVillageQ; }
+inline double* vrow(World& w, std::size_t v) {
+  return &w.vq[v * kVillageQ];
+}
+inline double* crow(World& w, std::size_t c) {
+  return &w.cq[c * (Q_COUNT - kVillageQ)];
+}
+inline constexpr int cq_index(int q) {
+  return q - kVillageQ;
+}
 
 // 6.1 internet.cpp: I_v(t); 6.5 service level (cost, days) from the current network.
 void internet_step(World& w, const StepCtx& ctx);
@@ -39,8 +45,8 @@ void service_level(World& w, const StepCtx& ctx);
 double adoption_rate(const World& w, const Params& p, std::size_t v);
 void adoption_step(World& w, const StepCtx& ctx);
 // 6.4 market.cpp
-double demand_total(const Params& p, const std::vector<std::pair<int, double>>& table, int start_year,
-                    double t);
+double demand_total(const Params& p, const std::vector<std::pair<int, double>>& table,
+                    int start_year, double t);
 void attractiveness_step(World& w, const StepCtx& ctx, std::vector<double>& partial);
 void market_step(World& w, const StepCtx& ctx, const std::vector<double>& partial);
 // 6.3 livestream.cpp

@@ -75,7 +75,8 @@ double top_decile_share(std::vector<double>& values) {
 }
 
 double base_income_at(const World& w, const StepCtx& ctx, std::size_t v) {
-  return w.geo.base_income[v] * std::exp(std::log1p(ctx.p.income.base_growth) * ctx.clk.years_elapsed());
+  return w.geo.base_income[v] *
+         std::exp(std::log1p(ctx.p.income.base_growth) * ctx.clk.years_elapsed());
 }
 
 void tally_stocks(World& w, const StepCtx& ctx) {
@@ -149,7 +150,8 @@ void income_classes(const World& w, const StepCtx& ctx, std::size_t vbegin, std:
       employment += m.employees[i];
       out.emplace_back(y0 * (1.0 - ts) + m.profit_year[i], 1.0);
     }
-    const double others = std::max(0.0, g.households[v] - w.v.stores[v] - employment - w.v.streamers[v]);
+    const double others =
+        std::max(0.0, g.households[v] - w.v.stores[v] - employment - w.v.streamers[v]);
     if (others > 0) out.emplace_back(y0, others);
     if (employment > 0) out.emplace_back(y0 + w.v.wage[v] * 12.0, employment);
   }

@@ -1,8 +1,8 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
-#include "core/distributions.hpp"
 #include <cmath>
+#include "core/distributions.hpp"
 
 #include "core/rng.hpp"
 #include "model/submodels.hpp"
@@ -11,15 +11,24 @@ namespace ruralsim {
 
 const char* event_kind_name(EventKind k) {
   switch (k) {
-    case EventKind::TaobaoVillage: return "taobao_village_recognised";
-    case EventKind::TaobaoVillageLost: return "taobao_village_lost";
-    case EventKind::TaobaoTown: return "taobao_town_recognised";
-    case EventKind::TaobaoTownLost: return "taobao_town_lost";
-    case EventKind::StationOpened: return "station_opened";
-    case EventKind::StationClosed: return "station_closed";
-    case EventKind::CentreOpened: return "county_centre_opened";
-    case EventKind::InterventionStart: return "intervention_start";
-    case EventKind::InterventionEnd: return "intervention_end";
+    case EventKind::TaobaoVillage:
+      return "taobao_village_recognised";
+    case EventKind::TaobaoVillageLost:
+      return "taobao_village_lost";
+    case EventKind::TaobaoTown:
+      return "taobao_town_recognised";
+    case EventKind::TaobaoTownLost:
+      return "taobao_town_lost";
+    case EventKind::StationOpened:
+      return "station_opened";
+    case EventKind::StationClosed:
+      return "station_closed";
+    case EventKind::CentreOpened:
+      return "county_centre_opened";
+    case EventKind::InterventionStart:
+      return "intervention_start";
+    case EventKind::InterventionEnd:
+      return "intervention_end";
   }
   return "unknown";
 }
@@ -97,16 +106,17 @@ void init_state(World& w, const StepCtx& ctx) {
   w.m.offset.assign(nv + 1, 0);
   w.ls.offset.assign(nc + 1, 0);
   const auto& rp = ctx.p.recognition;
-  w.rules = {rp.village_sales,     rp.village_stores, rp.village_store_share,
-             rp.town_villages,     rp.town_sales,     rp.town_stores,
-             rp.visibility_boost,  rp.fixed_cost_subsidy, rp.can_lose};
+  w.rules = {rp.village_sales,    rp.village_stores,     rp.village_store_share,
+             rp.town_villages,    rp.town_sales,         rp.town_stores,
+             rp.visibility_boost, rp.fixed_cost_subsidy, rp.can_lose};
   // Initial county centres: the configured share, in a fixed random order of counties.
   {
     std::vector<std::pair<std::uint64_t, Id>> order(nc);
     for (std::size_t c = 0; c < nc; ++c)
       order[c] = {Stream(ctx.seed, Purpose::CentreProgramme, c, 0)(), static_cast<Id>(c)};
     std::sort(order.begin(), order.end());
-    const auto n = static_cast<std::size_t>(std::floor(ctx.p.logistics.initial_centre_share * nc + 1e-9));
+    const auto n =
+        static_cast<std::size_t>(std::floor(ctx.p.logistics.initial_centre_share * nc + 1e-9));
     for (std::size_t i = 0; i < n; ++i) {
       w.c.centre[order[i].second] = 1;
       w.c.centre_opened[order[i].second] = 0;
@@ -161,7 +171,8 @@ void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose) {
       for (int k = 0; k < n_new; ++k, ++j) {
         std::uint8_t cat = g.specialty[v];
         if (rs.uniform() >= ap.p_specialty)
-          cat = static_cast<std::uint8_t>(std::min<std::size_t>(ncat - 1, static_cast<std::size_t>(rs.uniform() * ncat)));
+          cat = static_cast<std::uint8_t>(
+              std::min<std::size_t>(ncat - 1, static_cast<std::size_t>(rs.uniform() * ncat)));
         dst.village[j] = static_cast<Id>(v);
         dst.category[j] = cat;
         dst.alive[j] = 1;
@@ -219,9 +230,13 @@ void rebuild_streamers(World& w, const std::vector<std::int32_t>& organic, const
         const bool trained = k >= n_org;
         // Home village: that of a random store of the county (organic entrants come from store
         // households), else a random village of the county.
-        Id village = static_cast<Id>(vb + std::min<std::uint64_t>(ve - vb - 1, static_cast<std::uint64_t>(rs.uniform() * (ve - vb))));
+        Id village = static_cast<Id>(
+            vb + std::min<std::uint64_t>(ve - vb - 1,
+                                         static_cast<std::uint64_t>(rs.uniform() * (ve - vb))));
         if (!trained && me > mb)
-          village = w.m.village[mb + std::min<std::uint64_t>(me - mb - 1, static_cast<std::uint64_t>(rs.uniform() * (me - mb)))];
+          village =
+              w.m.village[mb + std::min<std::uint64_t>(me - mb - 1, static_cast<std::uint64_t>(
+                                                                        rs.uniform() * (me - mb)))];
         const double sig = lp.skill_sigma;
         double skill = std::exp(sig * norm(rs) - 0.5 * sig * sig);
         if (trained) skill *= w.c.trained_skill[c];

@@ -88,30 +88,30 @@ struct StreamerStore {
 };
 
 struct VillageState {
-  std::vector<double> internet;          // I_v(t)
-  std::vector<double> u;                 // share of households with a profitable store
-  std::vector<double> u_nbr;             // household-weighted u of neighbours
-  std::vector<std::int32_t> stores;      // alive merchants
-  std::vector<std::uint8_t> station;     // station open
+  std::vector<double> internet;       // I_v(t)
+  std::vector<double> u;              // share of households with a profitable store
+  std::vector<double> u_nbr;          // household-weighted u of neighbours
+  std::vector<std::int32_t> stores;   // alive merchants
+  std::vector<std::uint8_t> station;  // station open
   std::vector<std::int32_t> station_opened;
   std::vector<std::int32_t> station_low_ticks;
   std::vector<std::int32_t> station_subsidised_until;  // tick (exclusive)
-  std::vector<double> parcels_year;       // trailing-year parcel volume (in + out)
-  std::vector<std::uint8_t> taobao;       // Taobao Village status
-  std::vector<std::int32_t> taobao_year;  // first recognition year (0: never)
-  std::vector<std::uint8_t> taobao_nbr;   // a neighbour within R is a Taobao Village
-  std::vector<double> sales_year;         // e-commerce sales in the current calendar year
+  std::vector<double> parcels_year;                    // trailing-year parcel volume (in + out)
+  std::vector<std::uint8_t> taobao;                    // Taobao Village status
+  std::vector<std::int32_t> taobao_year;               // first recognition year (0: never)
+  std::vector<std::uint8_t> taobao_nbr;                // a neighbour within R is a Taobao Village
+  std::vector<double> sales_year;                // e-commerce sales in the current calendar year
   std::vector<double> delivery_days, ship_cost;  // current service level
-  std::vector<double> wage;               // monthly wage
-  std::vector<std::int32_t> streamers;    // livestreamers living here (filled at the record)
-  std::vector<double> commission_year;    // their trailing-year commission (filled at the record)
-  std::vector<double> adopt_p;            // adoption probability per eligible household this tick
-  std::vector<std::int32_t> eligible;     // eligible households this tick
-  std::vector<std::int32_t> employment;   // workers employed by stores
-  std::vector<std::int32_t> profitable;   // stores with positive trailing-year profit
+  std::vector<double> wage;                      // monthly wage
+  std::vector<std::int32_t> streamers;           // livestreamers living here (filled at the record)
+  std::vector<double> commission_year;   // their trailing-year commission (filled at the record)
+  std::vector<double> adopt_p;           // adoption probability per eligible household this tick
+  std::vector<std::int32_t> eligible;    // eligible households this tick
+  std::vector<std::int32_t> employment;  // workers employed by stores
+  std::vector<std::int32_t> profitable;  // stores with positive trailing-year profit
   // intervention modifiers, rebuilt at step 2 of every tick
-  std::vector<double> tau;        // extra adoption intensity (1/yr)
-  std::vector<double> brand_mult; // brand multiplier for the village specialty
+  std::vector<double> tau;         // extra adoption intensity (1/yr)
+  std::vector<double> brand_mult;  // brand multiplier for the village specialty
   std::vector<double> quality_mult;
   std::vector<double> ship_subsidy;  // RMB per parcel
 };
@@ -132,7 +132,7 @@ struct TownState {
 
 struct Event {
   std::int32_t tick;
-  std::int32_t kind;  // EventKind
+  std::int32_t kind;    // EventKind
   std::int64_t entity;  // village, town or county index
   double value;
 };

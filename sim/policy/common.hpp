@@ -20,9 +20,12 @@ struct Window {
 
   static Window read(EntryReader& r, double start, double years, bool decays) {
     Window w;
-    w.start_year = r.real("start_year", start, 1900, 2200, "first calendar year of the intervention");
+    w.start_year =
+        r.real("start_year", start, 1900, 2200, "first calendar year of the intervention");
     w.years = r.real("years", years, 0, 200, "duration in years");
-    if (decays) w.half_life = r.real("half_life_years", 1.0, 0, 100, "half-life of effects after the end; 0: stop at once");
+    if (decays)
+      w.half_life = r.real("half_life_years", 1.0, 0, 100,
+                           "half-life of effects after the end; 0: stop at once");
     return w;
   }
   // Effect strength in [0, 1] at calendar time t.

@@ -1,7 +1,7 @@
 // County centre programme: every calendar year of the window, opens a county logistics centre
 // in the first `per_year` targeted counties (in target order) that have none yet.
-#include "model/outputs.hpp"
 #include "core/format.hpp"
+#include "model/outputs.hpp"
 #include "policy/common.hpp"
 #include "policy/types.hpp"
 

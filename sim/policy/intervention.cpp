@@ -1,5 +1,5 @@
-#include "core/format.hpp"
 #include "policy/intervention.hpp"
+#include "core/format.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -22,11 +22,14 @@ std::string EntryReader::origin() const {
 void EntryReader::fail(const char* key, const std::string& msg) const {
   YAML::Node n = (key && node_[key]) ? node_[key] : node_;
   const auto m = n.Mark();
-  throw InputError(located(file_, m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1,
-                           "key '" + where_ + (key ? std::string(".") + key : std::string()) + "': " + msg));
+  throw InputError(
+      located(file_, m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1,
+              "key '" + where_ + (key ? std::string(".") + key : std::string()) + "': " + msg));
 }
 
-bool EntryReader::has(const char* key) const { return static_cast<bool>(node_[key]); }
+bool EntryReader::has(const char* key) const {
+  return static_cast<bool>(node_[key]);
+}
 
 double EntryReader::real(const char* key, double def, double min, double max, const char* doc) {
   asked_.emplace_back(key);
@@ -37,15 +40,17 @@ double EntryReader::real(const char* key, double def, double min, double max, co
     fail(key, std::string("is not a finite number (") + doc + ")");
   if (v < min || v > max) {
     std::ostringstream os;
-    os << "value " << n.Scalar() << " is out of range; valid range [" << min << ", " << max << "] (" << doc << ")";
+    os << "value " << n.Scalar() << " is out of range; valid range [" << min << ", " << max << "] ("
+       << doc << ")";
     fail(key, os.str());
   }
   return v;
 }
 
-std::int64_t EntryReader::integer(const char* key, std::int64_t def, std::int64_t min, std::int64_t max,
-                                  const char* doc) {
-  const double v = real(key, static_cast<double>(def), static_cast<double>(min), static_cast<double>(max), doc);
+std::int64_t EntryReader::integer(const char* key, std::int64_t def, std::int64_t min,
+                                  std::int64_t max, const char* doc) {
+  const double v =
+      real(key, static_cast<double>(def), static_cast<double>(min), static_cast<double>(max), doc);
   if (v != std::floor(v)) fail(key, "must be a whole number");
   return static_cast<std::int64_t>(v);
 }
@@ -58,13 +63,15 @@ std::vector<std::int64_t> EntryReader::id_list(const char* key) {
   if (!n.IsSequence()) fail(key, "must be a list of county ids, e.g. [3, 17]");
   for (const auto& e : n) {
     std::int64_t id = 0;
-    if (!e.IsScalar() || !YAML::convert<std::int64_t>::decode(e, id)) fail(key, "holds '" + (e.IsScalar() ? e.Scalar() : std::string("?")) + "', not a county id");
+    if (!e.IsScalar() || !YAML::convert<std::int64_t>::decode(e, id))
+      fail(key, "holds '" + (e.IsScalar() ? e.Scalar() : std::string("?")) + "', not a county id");
     out.push_back(id);
   }
   return out;
 }
 
-std::string EntryReader::choice(const char* key, const std::string& def, const std::vector<std::string>& valid) {
+std::string EntryReader::choice(const char* key, const std::string& def,
+                                const std::vector<std::string>& valid) {
   asked_.emplace_back(key);
   const YAML::Node n = node_[key];
   if (!n) return def;
@@ -96,9 +103,11 @@ Targeting Targeting::read(EntryReader& r) {
   t.counties = r.id_list("counties");
   t.rule = r.choice("rule", t.counties.empty() ? "all" : "ids",
                     {"all", "ids", "poorest", "highest_potential", "random", "poverty_listed"});
-  t.count = r.integer("count", 0, 0, 10000000, "number of counties the rule picks; 0 = all that qualify");
+  t.count =
+      r.integer("count", 0, 0, 10000000, "number of counties the rule picks; 0 = all that qualify");
   if (t.rule == "ids" && t.counties.empty()) r.fail("rule", "is 'ids' but 'counties' lists none");
-  if (t.rule != "ids" && !t.counties.empty()) r.fail("counties", "is given, so 'rule' must be 'ids' (or left out)");
+  if (t.rule != "ids" && !t.counties.empty())
+    r.fail("counties", "is given, so 'rule' must be 'ids' (or left out)");
   return t;
 }
 
@@ -109,12 +118,13 @@ std::vector<Id> Targeting::resolve(const World& w, std::uint64_t seed, std::uint
   if (rule == "ids") {
     for (auto code : counties) {
       auto it = std::find(g.county_code.begin(), g.county_code.end(), code);
-      if (it == g.county_code.end())
-      {
+      if (it == g.county_code.end()) {
         std::string valid;
-        for (std::size_t c = 0; c < nc && c < 20; ++c) valid += (c ? ", " : "") + std::to_string(g.county_code[c]);
+        for (std::size_t c = 0; c < nc && c < 20; ++c)
+          valid += (c ? ", " : "") + std::to_string(g.county_code[c]);
         if (nc > 20) valid += ", ... (" + std::to_string(nc) + " counties)";
-        throw InputError("county id " + std::to_string(code) + " does not exist; valid ids: " + valid);
+        throw InputError("county id " + std::to_string(code) +
+                         " does not exist; valid ids: " + valid);
       }
       out.push_back(static_cast<Id>(it - g.county_code.begin()));
     }
@@ -131,16 +141,21 @@ std::vector<Id> Targeting::resolve(const World& w, std::uint64_t seed, std::uint
       inc += g.base_income[v] * g.households[v];
       pot += g.strength[v] * g.households[v];
     }
-    if (rule == "poorest" || rule == "poverty_listed") score[c] = hh[c] > 0 ? inc / hh[c] : 0;
-    else if (rule == "highest_potential") score[c] = -(hh[c] > 0 ? pot / hh[c] : 0);
-    else if (rule == "random") score[c] = Stream(seed, Purpose::Intervention, salt, c).uniform();
-    else score[c] = static_cast<double>(c);
+    if (rule == "poorest" || rule == "poverty_listed")
+      score[c] = hh[c] > 0 ? inc / hh[c] : 0;
+    else if (rule == "highest_potential")
+      score[c] = -(hh[c] > 0 ? pot / hh[c] : 0);
+    else if (rule == "random")
+      score[c] = Stream(seed, Purpose::Intervention, salt, c).uniform();
+    else
+      score[c] = static_cast<double>(c);
   }
   std::vector<Id> order;
   for (std::size_t c = 0; c < nc; ++c)
     if (rule != "poverty_listed" || g.county_poverty[c]) order.push_back(static_cast<Id>(c));
   std::stable_sort(order.begin(), order.end(), [&](Id a, Id b) { return score[a] < score[b]; });
-  if (count > 0 && static_cast<std::size_t>(count) < order.size()) order.resize(static_cast<std::size_t>(count));
+  if (count > 0 && static_cast<std::size_t>(count) < order.size())
+    order.resize(static_cast<std::size_t>(count));
   std::sort(order.begin(), order.end());
   return order;
 }
@@ -157,15 +172,19 @@ std::string Targeting::yaml() const {
   return os.str();
 }
 
-std::unique_ptr<Intervention> make_intervention(const YAML::Node& entry, const std::string& file, int index) {
+std::unique_ptr<Intervention> make_intervention(const YAML::Node& entry, const std::string& file,
+                                                int index) {
   const std::string where = "interventions[" + std::to_string(index) + "]";
   auto fail = [&](const YAML::Node& n, const std::string& msg) {
     const auto m = n.Mark();
-    throw InputError(located(file, m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1, msg));
+    throw InputError(
+        located(file, m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1, msg));
   };
   std::string names;
-  for (const auto& t : intervention_registry()) names += (names.empty() ? "" : ", ") + std::string(t.name);
-  if (!entry.IsMap()) fail(entry, "key '" + where + "' must be a map with a 'type' (one of " + names + ")");
+  for (const auto& t : intervention_registry())
+    names += (names.empty() ? "" : ", ") + std::string(t.name);
+  if (!entry.IsMap())
+    fail(entry, "key '" + where + "' must be a map with a 'type' (one of " + names + ")");
   if (!entry["type"] || !entry["type"].IsScalar())
     fail(entry, "key '" + where + ".type' is missing; valid types: " + names);
   const std::string type = entry["type"].Scalar();
@@ -178,7 +197,8 @@ std::unique_ptr<Intervention> make_intervention(const YAML::Node& entry, const s
     iv->origin = r.origin();
     return iv;
   }
-  fail(entry["type"], "key '" + where + ".type' = '" + type + "' is not known; valid types: " + names);
+  fail(entry["type"],
+       "key '" + where + ".type' = '" + type + "' is not known; valid types: " + names);
   return nullptr;
 }
 

@@ -25,7 +25,8 @@ class EntryReader {
   std::int64_t integer(const char* key, std::int64_t def, std::int64_t min, std::int64_t max,
                        const char* doc);
   std::vector<std::int64_t> id_list(const char* key);
-  std::string choice(const char* key, const std::string& def, const std::vector<std::string>& valid);
+  std::string choice(const char* key, const std::string& def,
+                     const std::vector<std::string>& valid);
   bool has(const char* key) const;
   // Throws if the entry holds a key that was never asked for; lists the valid keys.
   void finish();
@@ -41,7 +42,7 @@ class EntryReader {
 // Which counties an intervention targets: explicit ids, or a placement rule with a count.
 struct Targeting {
   std::vector<std::int64_t> counties;  // explicit county codes
-  std::string rule = "all";            // all | ids | poorest | highest_potential | random | poverty_listed
+  std::string rule = "all";  // all | ids | poorest | highest_potential | random | poverty_listed
   std::int64_t count = 0;
   static Targeting read(EntryReader& r);
   // County indices, deterministic from the geography and `seed`.

@@ -2,23 +2,34 @@
 #include <algorithm>
 
 #include "core/clock.hpp"
-#include "policy/common.hpp"
 #include "model/outputs.hpp"
+#include "policy/common.hpp"
 #include "policy/types.hpp"
 
 namespace ruralsim {
 
 const std::vector<InterventionType>& intervention_registry() {
   static const std::vector<InterventionType> types = {
-      {"rural_commissioner", "County posting: adoption intensity, specialty branding, livestream academy, stations", make_rural_commissioner},
-      {"rural_technology_officer", "Traceability (quality of the county specialty) and digital skills (adoption intensity)", make_rural_technology_officer},
-      {"livestream_training", "Trains livestreamers in targeted counties every year", make_livestream_training},
-      {"station_programme", "Builds village stations in targeted counties every year, with an operating subsidy", make_station_programme},
-      {"county_centre_programme", "Builds county logistics centres in targeted counties", make_county_centre_programme},
-      {"branding_programme", "Raises the brand factor of the county specialty", make_branding_programme},
-      {"shipping_subsidy", "Subsidises shipping per parcel in targeted counties", make_shipping_subsidy},
+      {"rural_commissioner",
+       "County posting: adoption intensity, specialty branding, livestream academy, stations",
+       make_rural_commissioner},
+      {"rural_technology_officer",
+       "Traceability (quality of the county specialty) and digital skills (adoption intensity)",
+       make_rural_technology_officer},
+      {"livestream_training", "Trains livestreamers in targeted counties every year",
+       make_livestream_training},
+      {"station_programme",
+       "Builds village stations in targeted counties every year, with an operating subsidy",
+       make_station_programme},
+      {"county_centre_programme", "Builds county logistics centres in targeted counties",
+       make_county_centre_programme},
+      {"branding_programme", "Raises the brand factor of the county specialty",
+       make_branding_programme},
+      {"shipping_subsidy", "Subsidises shipping per parcel in targeted counties",
+       make_shipping_subsidy},
       {"internet_upgrade", "Raises internet access in targeted counties", make_internet_upgrade},
-      {"taobao_thresholds", "Changes the recognition thresholds or benefits from a given year", make_taobao_thresholds},
+      {"taobao_thresholds", "Changes the recognition thresholds or benefits from a given year",
+       make_taobao_thresholds},
   };
   return types;
 }
@@ -36,7 +47,8 @@ void open_stations(World& w, Id c, std::int64_t n, std::int32_t subsidy_ticks, s
   std::vector<Id> cand;
   for (auto v = w.geo.county_village_begin[c]; v < w.geo.county_village_end[c]; ++v)
     if (!w.v.station[v]) cand.push_back(v);
-  std::stable_sort(cand.begin(), cand.end(), [&](Id a, Id b) { return w.v.parcels_year[a] > w.v.parcels_year[b]; });
+  std::stable_sort(cand.begin(), cand.end(),
+                   [&](Id a, Id b) { return w.v.parcels_year[a] > w.v.parcels_year[b]; });
   for (std::size_t i = 0; i < cand.size() && static_cast<std::int64_t>(i) < n; ++i) {
     const Id v = cand[i];
     w.v.station[v] = 1;
@@ -44,7 +56,8 @@ void open_stations(World& w, Id c, std::int64_t n, std::int32_t subsidy_ticks, s
     w.v.station_low_ticks[v] = 0;
     w.v.station_subsidised_until[v] = tick + subsidy_ticks;
     w.vq[static_cast<std::size_t>(v) * kVillageQ + QV_STATIONS_OPENED] += 1;
-    w.events.push_back({tick, static_cast<std::int32_t>(EventKind::StationOpened), static_cast<std::int64_t>(v), w.v.parcels_year[v]});
+    w.events.push_back({tick, static_cast<std::int32_t>(EventKind::StationOpened),
+                        static_cast<std::int64_t>(v), w.v.parcels_year[v]});
   }
 }
 

@@ -15,9 +15,11 @@ class RuralCommissioner final : public CountyIntervention {
     target_ = Targeting::read(r);
     tau_ = r.real("tau", 0.5, 0, 100, "extra adoption intensity in the county, 1/yr");
     brand_ = r.real("brand", 1.15, 1, 10, "brand multiplier for the county specialty");
-    trainees_ = r.integer("academy_trainees_per_year", 20, 0, 1000000, "livestreamers trained per county per year");
+    trainees_ = r.integer("academy_trainees_per_year", 20, 0, 1000000,
+                          "livestreamers trained per county per year");
     followers_ = r.real("academy_followers", 1000, 0, 1e9, "initial followers of a trainee");
-    stations_ = r.integer("stations_per_year", 2, 0, 1000000, "stations opened per county per year");
+    stations_ =
+        r.integer("stations_per_year", 2, 0, 1000000, "stations opened per county per year");
   }
   std::string type() const override { return "rural_commissioner"; }
   void apply(World& w, const Params& p, const Clock& clk, std::uint64_t) const override {
@@ -30,14 +32,16 @@ class RuralCommissioner final : public CountyIntervention {
     if (!window_.year_start(clk)) return;
     for (Id c : targets_) {
       queue_trainees(w, c, static_cast<std::int32_t>(trainees_), followers_, 1.0);
-      open_stations(w, c, stations_, static_cast<std::int32_t>(p.simulation.ticks_per_year), clk.tick);
+      open_stations(w, c, stations_, static_cast<std::int32_t>(p.simulation.ticks_per_year),
+                    clk.tick);
     }
   }
   std::string yaml() const override {
     std::ostringstream os;
     os << "{" << base_yaml() << ", tau: " << num(tau_) << ", brand: " << num(brand_)
-       << ", academy_trainees_per_year: " << num(trainees_) << ", academy_followers: " << num(followers_)
-       << ", stations_per_year: " << num(stations_) << "}";
+       << ", academy_trainees_per_year: " << num(trainees_)
+       << ", academy_followers: " << num(followers_) << ", stations_per_year: " << num(stations_)
+       << "}";
     return os.str();
   }
 

@@ -29,8 +29,8 @@ class StationProgramme final : public CountyIntervention {
   }
   std::string yaml() const override {
     std::ostringstream os;
-    os << "{" << base_yaml() << ", per_year: " << num(per_year_) << ", subsidy_years: " << num(subsidy_years_)
-       << "}";
+    os << "{" << base_yaml() << ", per_year: " << num(per_year_)
+       << ", subsidy_years: " << num(subsidy_years_) << "}";
     return os.str();
   }
 

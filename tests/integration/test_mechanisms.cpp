@@ -43,7 +43,8 @@ TEST_CASE("baseline: the top-decile share of followers rises over time", "[mecha
   for (int y = 8; y < 13; ++y) CHECK(by_year[y] > by_year[y - 1]);
 }
 
-TEST_CASE("a station cuts delivery time and shipping cost in a one-village scenario", "[mechanism][logistics]") {
+TEST_CASE("a station cuts delivery time and shipping cost in a one-village scenario",
+          "[mechanism][logistics]") {
   // One large village far from its county seat (no county centre): its parcel volume, mostly
   // household purchases, grows with internet access until a station opens; its stores ship
   // faster and cheaper from then on.
@@ -59,7 +60,8 @@ logistics: {station_open_parcels: 8000, parcels_in_per_household: 10, centre_ope
   Simulation sim(sc);
   const double dist = sim.world().geo.dist_seat[0];
   REQUIRE(dist > 1.0);
-  const std::size_t kd = var("mean_delivery_days"), kc = var("mean_shipping_cost"), ks = var("stations");
+  const std::size_t kd = var("mean_delivery_days"), kc = var("mean_shipping_cost"),
+                    ks = var("stations");
   std::vector<Record> recs;
   sim.run([&](const Simulation& s) { recs.push_back(s.last_record()); });
   std::size_t open_at = 0;
@@ -74,13 +76,15 @@ logistics: {station_open_parcels: 8000, parcels_in_per_household: 10, centre_ope
   const Record& after = recs[open_at + 1];
   const Params& p = sc.params;
   CHECK(before.national[kd] == Approx(p.logistics.days_none));
-  CHECK(before.national[kc] == Approx(p.logistics.cost_none_base + p.logistics.cost_none_per_km * dist));
+  CHECK(before.national[kc] ==
+        Approx(p.logistics.cost_none_base + p.logistics.cost_none_per_km * dist));
   CHECK(after.national[kd] < before.national[kd]);
   CHECK(after.national[kc] < before.national[kc]);
   CHECK(after.national[kc] == Approx(p.logistics.cost_station));
 }
 
-TEST_CASE("a subsidised station stays open through losses; an unsubsidised one closes", "[mechanism][logistics]") {
+TEST_CASE("a subsidised station stays open through losses; an unsubsidised one closes",
+          "[mechanism][logistics]") {
   const char* base = R"(
 name: stations
 simulation: {seed: 5, start_year: 2012, years: 2, ticks_per_year: 52}
@@ -95,10 +99,11 @@ interventions:
     text.replace(text.find("SUB"), 3, sub);
     Simulation sim(scenario_text(text));
     std::vector<double> open;
-    sim.run([&](const Simulation& s) { open.push_back(s.last_record().national[var("stations")]); });
+    sim.run(
+        [&](const Simulation& s) { open.push_back(s.last_record().national[var("stations")]); });
     return open;
   };
-  const auto subsidised = run("2");   // covers the whole run
+  const auto subsidised = run("2");  // covers the whole run
   const auto unsubsidised = run("0");
   CHECK(subsidised.front() == 4);
   CHECK(subsidised.back() == 4);

@@ -55,14 +55,16 @@ TEST_CASE("a different seed gives different results", "[determinism]") {
   CHECK_FALSE(same_bits(a.values, c.values));
 }
 
-TEST_CASE("a change confined to one county leaves the adoption draws elsewhere unchanged", "[crn]") {
+TEST_CASE("a change confined to one county leaves the adoption draws elsewhere unchanged",
+          "[crn]") {
   // B raises internet access in county 0 only. Wherever a village outside county 0 faces the
   // same adoption problem (eligible households, probability) in A and B, it must draw the same
   // number of new stores: its draws may not depend on what county 0 consumed.
   const Scenario a = scenario_text(kSmall);
-  const Scenario b = scenario_text(std::string(kSmall) +
-                                   "interventions:\n  - {type: internet_upgrade, counties: [0], start_year: 2012, "
-                                   "years: 6, boost: 0.5}\n");
+  const Scenario b =
+      scenario_text(std::string(kSmall) +
+                    "interventions:\n  - {type: internet_upgrade, counties: [0], start_year: 2012, "
+                    "years: 6, boost: 0.5}\n");
   Simulation sa(a), sb(b);
   const auto& g = sa.world().geo;
   const auto c0_end = g.county_village_end[0];
@@ -83,8 +85,8 @@ TEST_CASE("a change confined to one county leaves the adoption draws elsewhere u
       differ_outside_same_problem += sa.world().new_stores[v] != sb.world().new_stores[v];
     }
   }
-  CHECK(differ_inside > 0);        // the policy did change county 0
-  CHECK(compared > 10000);         // and many village-ticks elsewhere faced the same problem
+  CHECK(differ_inside > 0);  // the policy did change county 0
+  CHECK(compared > 10000);   // and many village-ticks elsewhere faced the same problem
   CHECK(differ_outside_same_problem == 0);
 }
 
@@ -114,7 +116,8 @@ TEST_CASE("levels are concordant and stores are conserved", "[concordance]") {
     }
     const double stores = r.national[var("stores")];
     if (prev_stores >= 0)
-      CHECK(stores == prev_stores + r.national[var("new_stores")] - r.national[var("exited_stores")]);
+      CHECK(stores ==
+            prev_stores + r.national[var("new_stores")] - r.national[var("exited_stores")]);
     prev_stores = stores;
     // livestream sales received by stores equal the sales of the sessions
     CHECK(close(r.national[var("sales_livestream")], r.national[var("session_sales")], 1e-9));
@@ -125,7 +128,8 @@ TEST_CASE("levels are concordant and stores are conserved", "[concordance]") {
 }
 
 TEST_CASE("village snapshots sum to the annual national flows", "[concordance]") {
-  const Scenario sc = scenario_text(std::string(kSmall) + "output: {village_snapshots: true, every: 4}\n");
+  const Scenario sc =
+      scenario_text(std::string(kSmall) + "output: {village_snapshots: true, every: 4}\n");
   Simulation sim(sc);
   const std::size_t nvar = output_table().size();
   const std::size_t nv = sim.world().geo.villages();
@@ -134,7 +138,8 @@ TEST_CASE("village snapshots sum to the annual national flows", "[concordance]")
   sim.run([&](const Simulation& s) {
     const Record& r = s.last_record();
     if (r.tick == s.clock().tick - 1)
-      for (const char* n : {"parcels_out", "parcels_in", "sales_organic", "new_stores"}) year_sum[var(n)] += r.national[var(n)];
+      for (const char* n : {"parcels_out", "parcels_in", "sales_organic", "new_stores"})
+        year_sum[var(n)] += r.national[var(n)];
     if (s.clock().tick % 52 != 0) return;
     // 52 is not a multiple of 4 records... every=4 divides 52, so a year is 13 records.
     const auto& snap = s.last_village_snapshot();
@@ -151,11 +156,14 @@ TEST_CASE("village snapshots sum to the annual national flows", "[concordance]")
   CHECK(checked == 6);
 }
 
-TEST_CASE("village snapshots stay exact when the recording interval straddles the year end", "[concordance]") {
+TEST_CASE("village snapshots stay exact when the recording interval straddles the year end",
+          "[concordance]") {
   // every = 5 does not divide 52: flows recorded after the year end belong to the next year.
-  const Scenario sc = scenario_text(std::string(kSmall) + "output: {village_snapshots: true, every: 5}\n");
+  const Scenario sc =
+      scenario_text(std::string(kSmall) + "output: {village_snapshots: true, every: 5}\n");
   Simulation sim(sc);
-  const std::size_t nvar = output_table().size(), nv = sim.world().geo.villages(), k = var("parcels_out");
+  const std::size_t nvar = output_table().size(), nv = sim.world().geo.villages(),
+                    k = var("parcels_out");
   std::vector<double> snapshot_totals;
   sim.run([&](const Simulation& s) {
     if (s.clock().tick % 52 != 0) return;
@@ -175,7 +183,8 @@ TEST_CASE("Gini of the model's income classes matches the pairwise definition", 
   const Scenario sc = scenario_text(kSmall);
   Simulation sim(sc);
   for (int t = 0; t < 52 * 5; ++t) sim.step();
-  const StepCtx ctx{sc.params, sim.world().categories, sc.demand_table, sim.clock(), run_seed(sc.params), 0.0};
+  const StepCtx ctx{sc.params,   sim.world().categories, sc.demand_table,
+                    sim.clock(), run_seed(sc.params),    0.0};
   World& w = sim.world();
   tally_stocks(w, ctx);
   std::vector<std::pair<double, double>> cls;

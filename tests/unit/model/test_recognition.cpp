@@ -20,12 +20,12 @@ TEST_CASE("Taobao Village: 100 active stores", "[recognition]") {
 
 TEST_CASE("Taobao Village: stores >= 10% of households", "[recognition]") {
   RecognitionRules r;
-  CHECK_FALSE(meets_taobao_village(2e7, 99, 1000, r));  // 9.9%
-  CHECK(meets_taobao_village(2e7, 100, 1000, r));       // 10%
-  CHECK_FALSE(meets_taobao_village(2e7, 32, 330, r));   // 9.7%
-  CHECK(meets_taobao_village(2e7, 33, 330, r));         // exactly 10%
-  CHECK_FALSE(meets_taobao_village(2e7, 0, 0, r));      // no households
-  CHECK_FALSE(meets_taobao_village(9.9e6, 33, 330, r)); // store rule met, sales not
+  CHECK_FALSE(meets_taobao_village(2e7, 99, 1000, r));   // 9.9%
+  CHECK(meets_taobao_village(2e7, 100, 1000, r));        // 10%
+  CHECK_FALSE(meets_taobao_village(2e7, 32, 330, r));    // 9.7%
+  CHECK(meets_taobao_village(2e7, 33, 330, r));          // exactly 10%
+  CHECK_FALSE(meets_taobao_village(2e7, 0, 0, r));       // no households
+  CHECK_FALSE(meets_taobao_village(9.9e6, 33, 330, r));  // store rule met, sales not
 }
 
 TEST_CASE("Taobao Village: every threshold is a parameter", "[recognition]") {
@@ -41,9 +41,9 @@ TEST_CASE("Taobao Village: every threshold is a parameter", "[recognition]") {
 
 TEST_CASE("Taobao Town: three villages and sales or stores", "[recognition]") {
   RecognitionRules r;
-  CHECK_FALSE(meets_taobao_town(2, 1e9, 1000, r));      // 2 villages
-  CHECK(meets_taobao_town(3, 3.0e7 + 1, 0, r));         // sales alternative (strictly above)
-  CHECK_FALSE(meets_taobao_town(3, 3.0e7, 300, r));     // both exactly at the line: not above
-  CHECK(meets_taobao_town(3, 0, 301, r));               // store alternative (strictly above)
+  CHECK_FALSE(meets_taobao_town(2, 1e9, 1000, r));   // 2 villages
+  CHECK(meets_taobao_town(3, 3.0e7 + 1, 0, r));      // sales alternative (strictly above)
+  CHECK_FALSE(meets_taobao_town(3, 3.0e7, 300, r));  // both exactly at the line: not above
+  CHECK(meets_taobao_town(3, 0, 301, r));            // store alternative (strictly above)
   CHECK_FALSE(meets_taobao_town(3, 2.9e7, 300, r));
 }

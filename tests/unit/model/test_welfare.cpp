@@ -40,7 +40,8 @@ TEST_CASE("Gini: weighted classes equal the expanded population", "[welfare]") {
 }
 
 TEST_CASE("Gini: matches the pairwise definition on irregular classes", "[welfare]") {
-  std::vector<std::pair<double, double>> c = {{12000, 310}, {15500, 4}, {-2000, 1}, {48000, 1}, {13000, 7.5}};
+  std::vector<std::pair<double, double>> c = {
+      {12000, 310}, {15500, 4}, {-2000, 1}, {48000, 1}, {13000, 7.5}};
   const double expect = gini_bruteforce(c);
   CHECK(gini(c) == Approx(expect).epsilon(1e-12));
 }
