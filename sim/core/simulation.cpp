@@ -180,19 +180,22 @@ void Simulation::record(const StepCtx& c) {
             record_.county[cc * nvar + k] = gini(cls);
           }
         });
-        std::vector<const std::vector<std::pair<double, double>>*> runs;
-        for (std::size_t p = 0; p < np; ++p) {
-          runs.clear();
+        province_classes_.resize(np);
+        tbb::parallel_for(std::size_t{0}, np, [&](std::size_t p) {
+          std::vector<const std::vector<std::pair<double, double>>*> runs;
           for (auto cc = province_county_begin_[p]; cc < province_county_end_[p]; ++cc)
             runs.push_back(&county_classes_[cc]);
-          record_.province[p * nvar + k] = gini_of_sorted_runs(runs);
-        }
+          std::vector<std::pair<double, double>> scratch;
+          merge_sorted_runs(runs, province_classes_[p], scratch);
+          record_.province[p * nvar + k] = gini_sorted(province_classes_[p]);
+        });
         if (np == 1) {
           record_.national[k] = record_.province[k];
         } else {
-          runs.clear();
-          for (std::size_t cc = 0; cc < nc; ++cc) runs.push_back(&county_classes_[cc]);
-          record_.national[k] = gini_of_sorted_runs(runs);
+          std::vector<const std::vector<std::pair<double, double>>*> runs;
+          for (std::size_t p = 0; p < np; ++p) runs.push_back(&province_classes_[p]);
+          merge_sorted_runs(runs, national_classes_, merge_scratch_);
+          record_.national[k] = gini_sorted(national_classes_);
         }
         break;
       }

@@ -60,7 +60,9 @@ class Simulation {
   Recorder* recorder_ = nullptr;
   Record record_;
   std::vector<double> snapshot_;
-  std::vector<std::vector<std::pair<double, double>>> county_classes_;  // record scratch
+  // record scratch: income classes sorted by value, per county and merged per province / nation
+  std::vector<std::vector<std::pair<double, double>>> county_classes_, province_classes_;
+  std::vector<std::pair<double, double>> national_classes_, merge_scratch_;
   std::vector<double> partial_;  // per-village category attractiveness
   std::vector<double> agg_county_, agg_province_, agg_national_;  // additive rows
   std::vector<Id> province_village_begin_, province_village_end_;

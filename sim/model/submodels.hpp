@@ -74,8 +74,12 @@ void update_taobao_neighbours(World& w);
 // welfare.cpp
 // Exact Gini over (value, weight) classes; sorts the input.
 double gini(std::vector<std::pair<double, double>>& classes);
-// Exact Gini of the union of several runs, each sorted by value (k-way merge, no copy).
-double gini_of_sorted_runs(const std::vector<const std::vector<std::pair<double, double>>*>& runs);
+// Exact Gini of classes already sorted by value.
+double gini_sorted(const std::vector<std::pair<double, double>>& classes);
+// Merges runs that are each sorted by value into one sorted vector `out`.
+void merge_sorted_runs(const std::vector<const std::vector<std::pair<double, double>>*>& runs,
+                       std::vector<std::pair<double, double>>& out,
+                       std::vector<std::pair<double, double>>& scratch);
 // Share of the total held by the top 10% (ceil) of values; reorders the input.
 double top_decile_share(std::vector<double>& values);
 double base_income_at(const World& w, const StepCtx& ctx, std::size_t v);

@@ -11,6 +11,10 @@ namespace ruralsim {
 
 double gini(std::vector<std::pair<double, double>>& classes) {
   std::sort(classes.begin(), classes.end());
+  return gini_sorted(classes);
+}
+
+double gini_sorted(const std::vector<std::pair<double, double>>& classes) {
   double W = 0, S = 0;
   for (const auto& [x, wt] : classes) {
     W += wt;
@@ -27,39 +31,30 @@ double gini(std::vector<std::pair<double, double>>& classes) {
   return 1.0 - acc / (W * S);
 }
 
-double gini_of_sorted_runs(const std::vector<const std::vector<std::pair<double, double>>*>& runs) {
-  double W = 0, S = 0;
-  for (const auto* r : runs)
-    for (const auto& [x, wt] : *r) {
-      W += wt;
-      S += wt * x;
-    }
-  if (W <= 0 || S == 0) return 0.0;
-  // Min-heap of (value, run) over the run heads; ties resolved by run index (order among equal
-  // values does not change the Gini).
-  using Head = std::pair<double, std::size_t>;
-  std::vector<Head> heap;
-  std::vector<std::size_t> pos(runs.size(), 0);
-  for (std::size_t k = 0; k < runs.size(); ++k)
-    if (!runs[k]->empty()) heap.emplace_back((*runs[k])[0].first, k);
-  auto greater = [](const Head& a, const Head& b) { return a > b; };
-  std::make_heap(heap.begin(), heap.end(), greater);
-  double C = 0, acc = 0;
-  while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), greater);
-    const std::size_t k = heap.back().second;
-    const auto& [x, wt] = (*runs[k])[pos[k]];
-    const double Cn = C + wt * x;
-    acc += wt * (C + Cn);
-    C = Cn;
-    if (++pos[k] < runs[k]->size()) {
-      heap.back().first = (*runs[k])[pos[k]].first;
-      std::push_heap(heap.begin(), heap.end(), greater);
-    } else {
-      heap.pop_back();
-    }
+void merge_sorted_runs(const std::vector<const std::vector<std::pair<double, double>>*>& runs,
+                       std::vector<std::pair<double, double>>& out,
+                       std::vector<std::pair<double, double>>& scratch) {
+  // Concatenate, then merge neighbouring runs pairwise (log2(k) streaming passes).
+  std::vector<std::size_t> bounds = {0};
+  out.clear();
+  for (const auto* r : runs) {
+    out.insert(out.end(), r->begin(), r->end());
+    bounds.push_back(out.size());
   }
-  return 1.0 - acc / (W * S);
+  scratch.resize(out.size());
+  while (bounds.size() > 2) {
+    std::vector<std::size_t> next = {0};
+    for (std::size_t i = 0; i + 1 < bounds.size(); i += 2) {
+      const std::size_t a = bounds[i], m = bounds[i + 1];
+      const std::size_t b = i + 2 < bounds.size() ? bounds[i + 2] : m;
+      std::merge(out.begin() + static_cast<std::ptrdiff_t>(a), out.begin() + static_cast<std::ptrdiff_t>(m),
+                 out.begin() + static_cast<std::ptrdiff_t>(m), out.begin() + static_cast<std::ptrdiff_t>(b),
+                 scratch.begin() + static_cast<std::ptrdiff_t>(a));
+      next.push_back(b);
+    }
+    out.swap(scratch);
+    bounds.swap(next);
+  }
 }
 
 double top_decile_share(std::vector<double>& values) {
