@@ -84,7 +84,10 @@ void Simulation::apply_interventions(const StepCtx& c) {
   world_.rules = {rp.village_sales,    rp.village_stores,     rp.village_store_share,
                   rp.town_villages,    rp.town_sales,         rp.town_stores,
                   rp.visibility_boost, rp.fixed_cost_subsidy, rp.can_lose};
-  for (const auto& iv : sc_.interventions) iv->apply(world_, sc_.params, c.clk, seed_);
+  for (const auto& iv : sc_.interventions) {
+    iv->apply(world_, sc_.params, c.clk, seed_);
+    iv->emit_events(world_, c.clk);
+  }
 }
 
 // One tick, in the order of MODEL.md section 3 (docs/ODD.md, "Process overview").

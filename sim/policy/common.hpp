@@ -13,6 +13,13 @@
 
 namespace ruralsim {
 
+// True when calendar time `t` falls in the tick [start + tick*dt, start + (tick+1)*dt).
+inline bool in_tick(const Clock& clk, double t) {
+  const double begin = clk.start_year + static_cast<double>(clk.tick) / clk.ticks_per_year;
+  const double end = clk.start_year + static_cast<double>(clk.tick + 1) / clk.ticks_per_year;
+  return t >= begin && t < end;
+}
+
 struct Window {
   double start_year = 2019;
   double years = 2;
@@ -60,6 +67,13 @@ class CountyIntervention : public Intervention {
     }
   }
   const std::vector<Id>& targets() const { return targets_; }
+  void emit_events(World& w, const Clock& clk) const override {
+    const double end = window_.start_year + window_.years;
+    for (auto [when, kind] : {std::pair{window_.start_year, EventKind::InterventionStart}, std::pair{end, EventKind::InterventionEnd}})
+      if (in_tick(clk, when))
+        for (Id c : targets_)
+          w.events.push_back({clk.tick, static_cast<std::int32_t>(kind), static_cast<std::int64_t>(c), static_cast<double>(index)});
+  }
 
  protected:
   std::string base_yaml() const {

@@ -156,7 +156,8 @@ std::vector<Id> Targeting::resolve(const World& w, std::uint64_t seed, std::uint
   std::stable_sort(order.begin(), order.end(), [&](Id a, Id b) { return score[a] < score[b]; });
   if (count > 0 && static_cast<std::size_t>(count) < order.size())
     order.resize(static_cast<std::size_t>(count));
-  std::sort(order.begin(), order.end());
+  // Kept in priority order (poorest first, ...): programmes that build a few places a year
+  // build them in this order.
   return order;
 }
 

@@ -58,6 +58,9 @@ class Intervention {
   virtual void apply(World& w, const Params& p, const Clock& clk, std::uint64_t seed) const = 0;
   // Resolved form for provenance (YAML flow map).
   virtual std::string yaml() const = 0;
+  // Records intervention_start / intervention_end events in the ticks where the window opens
+  // and closes (entity: targeted county, or -1; value: the entry's index).
+  virtual void emit_events(World& w, const Clock& clk) const = 0;
   int index = 0;       // position in the scenario's list (mixed into random streams)
   std::string origin;  // "file:line:column" of the entry, for messages
 };

@@ -35,6 +35,10 @@ class TaobaoThresholds final : public Intervention {
   }
   std::string type() const override { return "taobao_thresholds"; }
   void initialize(const World&, const Params&, std::uint64_t) override {}
+  void emit_events(World& w, const Clock& clk) const override {
+    if (in_tick(clk, from_year_))
+      w.events.push_back({clk.tick, static_cast<std::int32_t>(EventKind::InterventionStart), -1, static_cast<double>(index)});
+  }
   void apply(World& w, const Params&, const Clock& clk, std::uint64_t) const override {
     if (clk.time_mid() < from_year_) return;
     auto& ru = w.rules;

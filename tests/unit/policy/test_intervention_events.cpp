@@ -1,0 +1,56 @@
+// Intervention windows leave events in the run; programmes build in the rule's priority order.
+#include <catch2/catch.hpp>
+#include <algorithm>
+
+#include "support.hpp"
+
+using namespace ruralsim;
+using namespace ruralsim::test;
+
+TEST_CASE("postings record start and end events per targeted county", "[policy][events]") {
+  const Scenario sc = scenario_text(R"(
+name: postings
+simulation: {seed: 2, start_year: 2009, years: 4, ticks_per_year: 12}
+geography: {provinces: 1, counties_per_province: 3, towns_per_county: 2, villages_per_town: 3}
+interventions:
+  - {type: rural_commissioner, counties: [0, 2], start_year: 2010, years: 2}
+  - {type: taobao_thresholds, from_year: 2011.5, village_sales: 5.0e6}
+)");
+  Simulation sim(sc);
+  sim.run();
+  std::vector<std::tuple<int, int, long>> got;  // tick, kind, entity
+  for (const Event& e : sim.world().events)
+    if (e.kind == static_cast<int>(EventKind::InterventionStart) || e.kind == static_cast<int>(EventKind::InterventionEnd))
+      got.emplace_back(e.tick, e.kind, static_cast<long>(e.entity));
+  const int start = static_cast<int>(EventKind::InterventionStart), end = static_cast<int>(EventKind::InterventionEnd);
+  const std::vector<std::tuple<int, int, long>> want = {
+      {12, start, 0}, {12, start, 2}, {30, start, -1}, {36, end, 0}, {36, end, 2}};
+  CHECK(got == want);
+}
+
+TEST_CASE("a county centre programme builds the poorest counties first", "[policy]") {
+  const Scenario sc = scenario_text(R"(
+name: centres
+simulation: {seed: 2, start_year: 2009, years: 3, ticks_per_year: 12}
+geography: {provinces: 1, counties_per_province: 6, towns_per_county: 2, villages_per_town: 3}
+logistics: {centre_open_parcels: 1.0e15}
+interventions:
+  - {type: county_centre_programme, rule: poorest, count: 3, per_year: 1, start_year: 2009, years: 3}
+)");
+  Simulation sim(sc);
+  const auto& g = sim.world().geo;
+  std::vector<std::pair<double, Id>> income;  // household-weighted mean base income per county
+  for (Id c = 0; c < g.counties(); ++c) {
+    double inc = 0, hh = 0;
+    for (auto v = g.county_village_begin[c]; v < g.county_village_end[c]; ++v)
+      inc += g.base_income[v] * g.households[v], hh += g.households[v];
+    income.emplace_back(inc / hh, c);
+  }
+  std::sort(income.begin(), income.end());
+  sim.run();
+  std::vector<Id> opened;
+  for (const Event& e : sim.world().events)
+    if (e.kind == static_cast<int>(EventKind::CentreOpened)) opened.push_back(static_cast<Id>(e.entity));
+  REQUIRE(opened.size() == 3);
+  for (int i = 0; i < 3; ++i) CHECK(opened[i] == income[i].second);
+}
