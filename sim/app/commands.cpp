@@ -13,14 +13,17 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
 
 #include "build_info.hpp"
+#include "git_info.hpp"
 #include "core/error.hpp"
 #include "core/params.hpp"
 #include "core/progress.hpp"
+#include "core/sha256.hpp"
 #include "core/simulation.hpp"
 #include "io/recorder.hpp"
 #include "io/scenario.hpp"
@@ -270,6 +273,14 @@ RunOutcome execute(const Scenario& sc, const std::string& out_path, int threads,
   outcome.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   Provenance prov;
   prov.scenario_input = sc.text;
+  if (sc.params.geography.source == "csv") {
+    std::ifstream in(sc.csv_path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    prov.geography_csv = ss.str();
+    prov.attrs["geography_csv_sha256"] = sha256_hex(prov.geography_csv);
+    prov.attrs["geography_csv_path"] = std::filesystem::absolute(sc.csv_path).string();
+  }
   prov.scenario_resolved = resolved_yaml(sc);
   auto& a = prov.attrs;
   a["ruralsim_version"] = build::kVersion;
@@ -465,7 +476,22 @@ int cmd_reproduce(const std::vector<std::string>& argv) {
     throw;
   }
   H5Fclose(f);
-  Scenario sc = parse_scenario(resolved, file + ":/provenance/scenario_resolved", dir);
+  // The village table travels inside the file: the re-run reads that copy, so a moved or
+  // edited CSV cannot change the result.
+  std::filesystem::path csv_copy;
+  {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    hid_t f2 = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f2 >= 0 && H5Lexists(f2, "/provenance/geography_csv", H5P_DEFAULT) > 0) {
+      const std::string text = read_h5_string(f2, "/provenance/geography_csv", file);
+      csv_copy = std::filesystem::temp_directory_path() / ("ruralsim-reproduce-" + std::to_string(getpid()) + ".csv");
+      std::ofstream(csv_copy, std::ios::binary) << text;
+    }
+    if (f2 >= 0) H5Fclose(f2);
+  }
+  std::vector<std::string> sets;
+  if (!csv_copy.empty()) sets.push_back("geography.csv=" + csv_copy.string());
+  Scenario sc = parse_scenario(resolved, file + ":/provenance/scenario_resolved", dir, sets);
   std::filesystem::path out = std::filesystem::temp_directory_path() /
                               ("ruralsim-reproduce-" + std::to_string(getpid()) + ".h5");
   if (a.opts.count("--keep")) out = std::filesystem::path(file).replace_extension(".reproduced.h5");
@@ -474,6 +500,7 @@ int cmd_reproduce(const std::vector<std::string>& argv) {
   const RunOutcome o =
       execute(sc, out.string(), threads, a.opts.count("--quiet") > 0, "ruralsim reproduce " + file);
   if (!a.opts.count("--keep")) std::filesystem::remove(out);
+  if (!csv_copy.empty()) std::filesystem::remove(csv_copy);
   const bool same = o.hash == stored_hash;
   std::printf("stored   %s (ruralsim %s, commit %s)\nrerun    %s (ruralsim %s, commit %s)\n%s\n",
               stored_hash.c_str(), version.c_str(), commit.c_str(), o.hash.c_str(), build::kVersion,

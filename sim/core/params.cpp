@@ -122,7 +122,7 @@ std::vector<ParamSpec> build_table() {
        RS_REF(adoption.seed_share)},
       // market
       {"market.demand_initial", "RMB/yr", 0, 1.0e15,
-       "National online demand for rural physical goods at the start year (all categories)",
+       "National online demand for rural physical goods in the start year (annual total, all categories)",
        "extrapolated from MOFCOM rural online retail 2014-2016", "", RS_REF(market.demand_initial)},
       {"market.demand_growth", "1/yr", -1, 10,
        "Growth rate of demand outside the demand table (or everywhere without one)", kCal, "",

@@ -146,7 +146,7 @@ struct Params {
   } logistics;
 
   struct Income {
-    double base_growth = 0.07;
+    double base_growth = 0.095;
     double household_size = 3.5;
     double urban_per_capita = 17175.0;
     double urban_growth = 0.085;

@@ -737,6 +737,8 @@ struct Recorder::Impl {
     scalar("scenario_input", prov.scenario_input, "Scenario file text as given");
     scalar("scenario_resolved", prov.scenario_resolved,
            "Resolved scenario with every default filled in");
+    if (!prov.geography_csv.empty())
+      scalar("geography_csv", prov.geography_csv, "Village table (CSV) the geography was read from");
     check(g.close(), "closing " + gp);
 
     const hid_t root = file.get();

@@ -6,7 +6,8 @@
 //   /village_annual  dims (year, village)      only with output.village_snapshots
 //   /events          dims (event)              tick, year, kind, entity, value
 //   /geography/{provinces,counties,towns,villages}   static tables, one dataset per column
-//   /provenance      scenario_input, scenario_resolved (strings); provenance also as root attrs
+//   /provenance      scenario_input, scenario_resolved, geography_csv (when the geography came
+//                    from a CSV) (strings); provenance also as root attrs
 // Each group's coordinate datasets are HDF5 dimension scales so that
 // xarray.open_dataset(file, group=..., engine="h5netcdf") opens it without help.
 // The file is written under a temporary name and renamed into place by commit().
@@ -26,6 +27,7 @@ struct Provenance {
   std::map<std::string, std::string> attrs;
   std::string scenario_input;
   std::string scenario_resolved;
+  std::string geography_csv;  // the village table's text when the geography came from a CSV
 };
 
 class Recorder {

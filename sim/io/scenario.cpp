@@ -108,7 +108,9 @@ void set_param(const ParamSpec& spec, Params& p, const YAML::Node& n, const Ctx&
   if (auto ip = std::get_if<std::int64_t*>(&r)) {
     if (v != std::floor(v)) ctx.fail(n, "key '" + key + "' = " + text + " must be a whole number");
     if (v < spec.min || v > spec.max) ctx.fail(n, range_msg());
-    **ip = static_cast<std::int64_t>(v);
+    // Read integers exactly (a double holds only 53 bits: large seeds would be rounded).
+    std::int64_t exact = 0;
+    **ip = YAML::convert<std::int64_t>::decode(n, exact) ? exact : static_cast<std::int64_t>(v);
     return;
   }
   if (v < spec.min || v > spec.max) ctx.fail(n, range_msg());

@@ -54,11 +54,13 @@ void livestream_step(World& w, const StepCtx& ctx) {
       Stream rx(ctx.seed, Purpose::LivestreamExit, c, tick);
       boost::random::poisson_distribution<int> pois(mean_sessions > 0 ? mean_sessions : 1e-12);
       double* cr = crow(w, c);
+      // No sessions before livestream selling exists, nor where there is nothing to sell.
+      const bool can_sell = t >= lp.start_year && total_a > 0 && mean_sessions > 0;
       for (auto i = sb; i < se; ++i) {
-        const int n_s = mean_sessions > 0 ? pois(rs) : 0;
+        const int n_s = can_sell ? pois(rs) : 0;
         const double F = ls.followers[i];
         double sales = 0;
-        for (int s = 0; s < n_s && total_a > 0; ++s) {
+        for (int s = 0; s < n_s; ++s) {
           const double orders = F * lp.view_rate * lp.conversion * ls.skill[i];
           picked.clear();
           for (std::size_t k = 0; k < k_promo; ++k) {

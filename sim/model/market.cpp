@@ -10,7 +10,8 @@ namespace ruralsim {
 double demand_total(const Params& p, const std::vector<std::pair<int, double>>& table,
                     int start_year, double t) {
   const double g = std::log1p(p.market.demand_growth);
-  if (table.empty()) return p.market.demand_initial * std::exp(g * (t - start_year));
+  // Annual values are anchored at mid-year, for demand_initial as for the table.
+  if (table.empty()) return p.market.demand_initial * std::exp(g * (t - (start_year + 0.5)));
   // Table values are annual totals attributed to mid-year; log-linear in between, growth
   // rate outside.
   auto at = [&](std::size_t i) { return table[i].first + 0.5; };

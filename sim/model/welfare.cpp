@@ -77,7 +77,6 @@ double base_income_at(const World& w, const StepCtx& ctx, std::size_t v) {
 void tally_stocks(World& w, const StepCtx& ctx) {
   const auto& g = w.geo;
   auto& ls = w.ls;
-  std::fill(w.v.streamers.begin(), w.v.streamers.end(), 0);
   std::fill(w.v.commission_year.begin(), w.v.commission_year.end(), 0.0);
   std::vector<double> towns(g.counties(), 0.0);
   for (std::size_t t = 0; t < g.towns(); ++t) towns[g.town_county[t]] += w.t.taobao[t];
@@ -89,7 +88,6 @@ void tally_stocks(World& w, const StepCtx& ctx) {
       n += 1;
       trained += ls.trained[i];
       followers += ls.followers[i];
-      w.v.streamers[ls.village[i]] += 1;
       w.v.commission_year[ls.village[i]] += ls.commission_year[i];
     }
     cr[cq_index(QC_LIVESTREAMERS)] = n;
@@ -111,16 +109,17 @@ void tally_stocks(World& w, const StepCtx& ctx) {
         profitable += m.profit_year[i] > 0 ? 1 : 0;
         employment += m.employees[i];
       }
-      const double M = w.v.stores[v], L = w.v.streamers[v];
+      const double M = w.v.stores[v];
       const double y0 = base_income_at(w, ctx, v);
-      const double others = std::max(0.0, H - M - employment - L);
+
       row[QV_HOUSEHOLDS] = H;
       row[QV_STORES] = M;
       row[QV_PROFITABLE] = profitable;
       row[QV_STATIONS] = w.v.station[v];
       row[QV_TAOBAO_VILLAGES] = w.v.taobao[v];
       row[QV_EMPLOYMENT] = employment;
-      row[QV_INCOME_BASE] = y0 * (others + employment + L) + y0 * (1.0 - ts) * M;
+      // Base income: households without a store keep all of it, store households (1 - time_share).
+      row[QV_INCOME_BASE] = y0 * std::max(0.0, H - M) + y0 * (1.0 - ts) * M;
       row[QV_INCOME_PROFIT] = profit;
       row[QV_INCOME_WAGE] = w.v.wage[v] * 12.0 * employment;
       row[QV_INCOME_COMMISSION] = w.v.commission_year[v];
@@ -133,29 +132,54 @@ void tally_stocks(World& w, const StepCtx& ctx) {
 
 void income_classes(const World& w, const StepCtx& ctx, std::size_t vbegin, std::size_t vend,
                     std::vector<std::pair<double, double>>& out) {
+  if (vbegin >= vend) return;
   const auto& g = w.geo;
   const auto& m = w.m;
   const auto& ls = w.ls;
   const double ts = ctx.p.accounting.time_share;
+  // Livestreamers of these villages, by village (they are stored grouped by county).
+  std::vector<std::pair<Id, double>> streamers;
+  const auto c0 = g.village_county[vbegin], c1 = g.village_county[vend - 1];
+  for (auto i = ls.offset[c0]; i < ls.offset[c1 + 1]; ++i)
+    if (ls.alive[i] && ls.village[i] >= vbegin && ls.village[i] < vend)
+      streamers.emplace_back(ls.village[i], ls.commission_year[i]);
+  std::stable_sort(streamers.begin(), streamers.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto st = streamers.begin();
   for (std::size_t v = vbegin; v < vend; ++v) {
     const double y0 = base_income_at(w, ctx, v);
+    const double wage_income = w.v.wage[v] * 12.0;
+    const std::size_t first_store = out.size();
     double employment = 0;
     for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i) {
       if (!m.alive[i]) continue;
       employment += m.employees[i];
       out.emplace_back(y0 * (1.0 - ts) + m.profit_year[i], 1.0);
     }
-    const double others =
-        std::max(0.0, g.households[v] - w.v.stores[v] - employment - w.v.streamers[v]);
+    // Households without a store are employed or not; livestreamers live in households without
+    // a job first, then in employed households, then in store households (their commission is
+    // added to that household's income), then two or more to a household. Every household is in
+    // exactly one class.
+    double others = std::max(0.0, g.households[v] - w.v.stores[v] - employment);
+    double employed = employment;
+    std::size_t store = first_store, extra = 0;
+    for (; st != streamers.end() && st->first == v; ++st) {
+      if (others >= 1) {
+        out.emplace_back(y0 + st->second, 1.0);
+        others -= 1;
+      } else if (employed >= 1) {
+        out.emplace_back(y0 + wage_income + st->second, 1.0);
+        employed -= 1;
+      } else if (store < out.size()) {
+        out[store++].first += st->second;
+      } else {
+        // More livestreamers than households: share households (each class here holds one).
+        out[first_store + (extra++ % (out.size() - first_store))].first += st->second;
+      }
+    }
     if (others > 0) out.emplace_back(y0, others);
-    if (employment > 0) out.emplace_back(y0 + w.v.wage[v] * 12.0, employment);
+    if (employed > 0) out.emplace_back(y0 + wage_income, employed);
   }
-  // Livestreamer households of these villages (streamers are grouped by county).
-  if (vbegin >= vend) return;
-  const auto c0 = g.village_county[vbegin], c1 = g.village_county[vend - 1];
-  for (auto i = ls.offset[c0]; i < ls.offset[c1 + 1]; ++i)
-    if (ls.alive[i] && ls.village[i] >= vbegin && ls.village[i] < vend)
-      out.emplace_back(base_income_at(w, ctx, ls.village[i]) + ls.commission_year[i], 1.0);
 }
 
 }  // namespace ruralsim

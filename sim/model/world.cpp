@@ -81,7 +81,6 @@ void init_state(World& w, const StepCtx& ctx) {
   v.delivery_days.assign(nv, 0.0);
   v.ship_cost.assign(nv, 0.0);
   v.wage.assign(nv, ctx.p.accounting.wage_min);
-  v.streamers.assign(nv, 0);
   v.adopt_p.assign(nv, 0.0);
   v.eligible.assign(nv, 0);
   v.commission_year.assign(nv, 0.0);

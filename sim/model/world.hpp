@@ -103,7 +103,6 @@ struct VillageState {
   std::vector<double> sales_year;                // e-commerce sales in the current calendar year
   std::vector<double> delivery_days, ship_cost;  // current service level
   std::vector<double> wage;                      // monthly wage
-  std::vector<std::int32_t> streamers;           // livestreamers living here (filled at the record)
   std::vector<double> commission_year;   // their trailing-year commission (filled at the record)
   std::vector<double> adopt_p;           // adoption probability per eligible household this tick
   std::vector<std::int32_t> eligible;    // eligible households this tick

@@ -200,3 +200,42 @@ TEST_CASE("Gini of the model's income classes matches the pairwise definition", 
   auto copy = cls;
   CHECK(gini(copy) == Approx(acc / (2 * W * S)).epsilon(1e-9));
 }
+
+TEST_CASE("income classes hold every household once, even with more livestreamers than free households",
+          "[welfare]") {
+  // Small villages and heavy training: livestreamers outnumber the households without a store
+  // or a job, so some live in employed or store households.
+  const Scenario sc = scenario_text(R"(
+name: crowded
+simulation: {seed: 4, start_year: 2014, years: 4, ticks_per_year: 12}
+geography: {provinces: 1, counties_per_province: 2, towns_per_county: 2, villages_per_town: 2,
+            households_mean: 25, households_sigma: 0}
+adoption: {seed_share: 0.2, h_max: 0.6}
+livestream: {start_year: 2014}
+interventions:
+  - {type: livestream_training, start_year: 2014, years: 4, per_county_per_year: 60}
+)");
+  Simulation sim(sc);
+  for (int t = 0; t < 12 * 3 + 5; ++t) sim.step();
+  World& w = sim.world();
+  const StepCtx ctx{sc.params, w.categories, sc.demand_table, sim.clock(), run_seed(sc.params), 0.0};
+  tally_stocks(w, ctx);
+  const auto& g = w.geo;
+  std::size_t streamers = 0;
+  for (std::size_t i = 0; i < w.ls.size(); ++i) streamers += w.ls.alive[i];
+  double free_households = 0;
+  for (std::size_t v = 0; v < g.villages(); ++v) free_households += g.households[v] - w.v.stores[v] - w.v.employment[v];
+  REQUIRE(static_cast<double>(streamers) > free_households);  // the case under test
+  for (std::size_t c = 0; c < g.counties(); ++c) {
+    std::vector<std::pair<double, double>> cls;
+    income_classes(w, ctx, g.county_village_begin[c], g.county_village_end[c], cls);
+    double W = 0, Y = 0, hh = 0, income = 0;
+    for (auto& [x, wt] : cls) W += wt, Y += wt * x;
+    for (auto v = g.county_village_begin[c]; v < g.county_village_end[c]; ++v) {
+      hh += g.households[v];
+      income += w.vq[v * kVillageQ + QV_INCOME_TOTAL];
+    }
+    CHECK(W == hh);
+    CHECK(Y == Approx(income).epsilon(1e-9));  // classes carry exactly the tallied income
+  }
+}
