@@ -101,48 +101,60 @@ class Plotter:
         fig.suptitle(f"{title} — {where}\n{self.run.label}", fontsize=11)
         return fig, axes
 
-    def finish(self, fig, axes, stem):
+    def finish(self, fig, axes, stem, small_multiples=False):
         for ax in np.ravel(axes):
             if not ax.get_visible():
                 continue
             ax.grid(True, alpha=0.3)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        for ax in np.ravel(axes)[-min(len(np.ravel(axes)), axes.shape[1]):]:
-            if ax.get_visible():
-                ax.set_xlabel(XLABEL, fontsize=8)
+            if ax.get_yscale() == "linear":
+                ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 5), useMathText=True)
+        if small_multiples:
+            fig.supxlabel(XLABEL, fontsize=8)
+        else:
+            axes[-1, 0].set_xlabel(XLABEL, fontsize=8)
         fig.tight_layout()
         path = os.path.join(self.outdir, f"{self.level}_{stem}.png")
         fig.savefig(path, dpi=DPI)
         plt.close(fig)
         self.written.append(path)
 
-    def lines(self, ax, name, log=None, label=None, integer=False, **kw):
+    def lines(self, ax, name, log=False, label=None, integer=False, zero_based=True, **kw):
         """One line for national, one per selected entity otherwise."""
         if not self.has(name):
             ax.text(0.5, 0.5, f"{name} not in file", ha="center", transform=ax.transAxes)
             return
         da = self.ann[name]
         if self.level == "national":
-            ax.plot(self.years, da.values, marker="o", ms=3, label=label or name, **kw)
             values = [da.values]
         else:
-            values = []
-            for i, e in enumerate(self.entities):
-                y = da.sel({self.level: e}).values
-                values.append(y)
+            values = [da.sel({self.level: e}).values for e in self.entities]
+        log = bool(log) and wants_log(*values)
+        for i, y in enumerate(values):
+            y = np.asarray(y, dtype=float)
+            if log:  # zeros cannot be drawn on a log axis: leave gaps
+                y = np.where(y > 0, y, np.nan)
+            if self.level == "national":
+                ax.plot(self.years, y, marker="o", ms=3, label=label or name, **kw)
+            else:
                 ax.plot(self.years, y, marker="o", ms=2.5, color=f"C{i % 10}",
-                        label=self.names[e], **kw)
+                        label=self.names[self.entities[i]], **kw)
         ax.set_ylabel(self.ylabel(name), fontsize=9)
         finite = np.concatenate([np.asarray(v, float) for v in values])
         finite = finite[np.isfinite(finite)]
         if finite.size == 0:
             ax.text(0.5, 0.5, "no values (NaN: nothing to average)", ha="center",
                     va="center", transform=ax.transAxes, color="0.4")
-        if log is None:
-            log = False
-        if log and wants_log(*values):
+        if log:
             ax.set_yscale("log")
-        elif finite.size and finite.min() >= 0:
+            if finite.size and np.any(finite <= 0):
+                ax.text(0.99, 0.02, "zero values not drawn (log scale)", ha="right",
+                        fontsize=7, color="0.4", transform=ax.transAxes)
+        elif finite.size and finite.min() == 0 and finite.max() == 0:
+            ax.set_ylim(-0.05, 1)
+            ax.text(0.5, 0.5, "all zero", ha="center", va="center", transform=ax.transAxes,
+                    color="0.4")
+        elif zero_based and finite.size and finite.min() >= 0:
             ax.set_ylim(bottom=0)
         if integer:
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -185,10 +197,13 @@ class Plotter:
             org = self.ann["sales_organic"].values
             live = self.ann["sales_livestream"].values
             ax.plot(self.years, org, marker="o", ms=3, color="C0", label="organic (marketplace)")
+            gaps = " (zero years not drawn)" if np.any(live <= 0) else ""
             ax.plot(self.years, np.where(live > 0, live, np.nan), marker="s", ms=3, color="C1",
-                    label="livestream")
+                    label="livestream" + gaps)
             if wants_log(org, live):
                 ax.set_yscale("log")
+            else:
+                ax.set_ylim(bottom=0)
             ax.set_ylabel(self.ylabel("sales_organic", "sales"), fontsize=9)
             ax.legend(fontsize=8, loc="upper left")
             ax = axes[1, 0]
@@ -230,44 +245,67 @@ class Plotter:
         return [n for n, v in self.info.items()
                 if n.startswith("income_") and v.units == unit and self.has(n)]
 
+    def _stack(self, ax, sources, sel, total=None):
+        stack = [np.nan_to_num(self.ann[n].sel(sel).values) for n in sources]
+        labels = [n.replace("income_", "").replace("_", " ") for n in sources]
+        colors = [f"C{self.income_sources().index(n)}" for n in sources]
+        ax.stackplot(self.years, *stack, labels=labels, colors=colors, alpha=0.85)
+        if total is not None:
+            ax.plot(self.years, total, "k--", lw=1.2, label="total (mean_household_income)")
+        ax.set_ylim(bottom=0)
+
     def income(self):
+        """Stacked sources; a second panel (national) or figure (by entity) zooms in on the
+        sources other than income_base."""
         sources = self.income_sources()
-        total_unit = self.info["mean_household_income"].units
-        ents = [None] if self.level == "national" else self.entities
-        ncols = 1 if len(ents) == 1 else min(3, len(ents))
-        nrows = math.ceil(len(ents) / ncols)
-        fig, axes = self.figure(nrows, "Mean household income by source", ncols=ncols,
-                                height=3.6 if ncols == 1 else 2.6,
-                                width=9 if ncols == 1 else 11, sharey=True)
-        for k, ax in enumerate(np.ravel(axes)):
-            if k >= len(ents):
-                ax.set_visible(False)
-                continue
-            e = ents[k]
-            sel = {} if e is None else {self.level: e}
-            stack = [np.nan_to_num(self.ann[s].sel(sel).values) for s in sources]
-            labels = [s.replace("income_", "").replace("_", " ") for s in sources]
-            ax.stackplot(self.years, *stack, labels=labels, alpha=0.85)
-            ax.plot(self.years, self.ann["mean_household_income"].sel(sel).values, "k--",
-                    lw=1.2, label="total (mean_household_income)")
-            ax.set_ylim(bottom=0)
-            if e is not None:
+        other = [n for n in sources if n != "income_base"]
+        unit = self.info["mean_household_income"].units
+        ylab = f"mean income per household [{unit}]"
+        if self.level == "national":
+            fig, axes = self.figure(2, "Mean household income by source", height=3.4)
+            self._stack(axes[0, 0], sources, {}, self.ann["mean_household_income"].values)
+            axes[0, 0].set_ylabel(ylab, fontsize=9)
+            axes[0, 0].legend(fontsize=8, loc="upper left")
+            self._stack(axes[1, 0], other, {})
+            axes[1, 0].set_ylabel(f"non-base sources [{unit}]", fontsize=9)
+            axes[1, 0].set_title("sources other than base income (zoom)", fontsize=9)
+            axes[1, 0].legend(fontsize=8, loc="upper left")
+            self.finish(fig, axes, "income")
+            return
+        for stem, title, srcs, with_total in (
+                ("income", "Mean household income by source", sources, True),
+                ("income_ecommerce", "Mean household income from sources other than base",
+                 other, False)):
+            ents = self.entities
+            ncols = min(3, len(ents))
+            nrows = math.ceil(len(ents) / ncols)
+            fig, axes = self.figure(nrows, title, ncols=ncols, height=2.5, width=11,
+                                    sharey=True)
+            flat = np.ravel(axes)
+            for k, ax in enumerate(flat):
+                if k >= len(ents):
+                    ax.set_visible(False)
+                    # the panel above shows the x tick labels instead
+                    flat[k - ncols].tick_params(labelbottom=True)
+                    continue
+                e = ents[k]
+                sel = {self.level: e}
+                total = self.ann["mean_household_income"].sel(sel).values if with_total else None
+                self._stack(ax, srcs, sel, total)
                 ax.set_title(self.names[e], fontsize=9)
-            if k % ncols == 0:
-                ax.set_ylabel(f"mean income per household [{total_unit}]", fontsize=9)
-            if k == 0:
-                ax.legend(fontsize=7, loc="lower left")
-        self.finish(fig, axes, "income")
+                if k % ncols == 0:
+                    ax.set_ylabel(f"[{unit}]", fontsize=9)
+            handles, labels = flat[0].get_legend_handles_labels()
+            fig.legend(handles, labels, loc="lower right", fontsize=8, ncol=1,
+                       bbox_to_anchor=(0.98, 0.02))
+            self.finish(fig, axes, stem, small_multiples=True)
 
     def inequality(self):
         fig, axes = self.figure(2, "Income inequality")
-        self.lines(axes[0, 0], "gini_income")
+        self.lines(axes[0, 0], "gini_income", zero_based=False)
         axes[0, 0].set_ylabel("Gini of household income [-]", fontsize=9)
-        self.lines(axes[1, 0], "income_ratio_urban_rural")
+        self.lines(axes[1, 0], "income_ratio_urban_rural", zero_based=False)
         axes[1, 0].set_ylabel("urban / rural income ratio [-]", fontsize=9)
-        for ax in axes[:, 0]:
-            lo, hi = ax.get_ylim()
-            ax.set_ylim(0, hi * 1.05)
         self.legend(axes[0, 0])
         self.finish(fig, axes, "inequality")
 
