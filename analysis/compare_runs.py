@@ -269,7 +269,11 @@ class Comparison:
                     ax.fill_between(years, lo, hi, color=color, alpha=0.2, lw=0)
             log = v.flow and wants_log(*allvals)
             if log:
+                # limits from the runs, not the bands (a band's lower end can be <= 0)
+                data = np.concatenate([a.ravel() for a in allvals])
+                data = data[np.isfinite(data) & (data > 0)]
                 ax.set_yscale("log")
+                ax.set_ylim(data.min() / 2, data.max() * 2)
             else:
                 finite = np.concatenate([a.ravel() for a in allvals])
                 finite = finite[np.isfinite(finite)]

@@ -9,6 +9,7 @@
 
 #include "core/simulation.hpp"
 #include "io/scenario.hpp"
+#include "model/outputs.hpp"
 
 namespace ruralsim::test {
 
@@ -42,6 +43,14 @@ inline Trace run_trace(const Scenario& sc, int threads, bool keep_records = true
     if (keep_records) t.records.push_back(r);
   });
   return t;
+}
+
+// Index of an output variable in output_table() order.
+inline std::size_t var(const char* name) {
+  const auto& t = output_table();
+  for (std::size_t i = 0; i < t.size(); ++i)
+    if (std::string(t[i].name) == name) return i;
+  throw std::out_of_range(std::string("no output variable ") + name);
 }
 
 // Bitwise equality that treats NaN == NaN (same bits).

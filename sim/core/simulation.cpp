@@ -80,10 +80,7 @@ void Simulation::apply_interventions(const StepCtx& c) {
   std::fill(v.brand_mult.begin(), v.brand_mult.end(), 1.0);
   std::fill(v.quality_mult.begin(), v.quality_mult.end(), 1.0);
   std::fill(v.ship_subsidy.begin(), v.ship_subsidy.end(), 0.0);
-  const auto& rp = sc_.params.recognition;
-  world_.rules = {rp.village_sales,    rp.village_stores,     rp.village_store_share,
-                  rp.town_villages,    rp.town_sales,         rp.town_stores,
-                  rp.visibility_boost, rp.fixed_cost_subsidy, rp.can_lose};
+  world_.rules = sc_.params.recognition;
   for (const auto& iv : sc_.interventions) {
     iv->apply(world_, sc_.params, c.clk, seed_);
     iv->emit_events(world_, c.clk);

@@ -104,10 +104,7 @@ void init_state(World& w, const StepCtx& ctx) {
   w.new_stores.assign(nv, 0);
   w.m.offset.assign(nv + 1, 0);
   w.ls.offset.assign(nc + 1, 0);
-  const auto& rp = ctx.p.recognition;
-  w.rules = {rp.village_sales,    rp.village_stores,     rp.village_store_share,
-             rp.town_villages,    rp.town_sales,         rp.town_stores,
-             rp.visibility_boost, rp.fixed_cost_subsidy, rp.can_lose};
+  w.rules = ctx.p.recognition;
   // Initial county centres: the configured share, in a fixed random order of counties.
   {
     std::vector<std::pair<std::uint64_t, Id>> order(nc);

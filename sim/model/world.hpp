@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/params.hpp"
+
 namespace ruralsim {
 
 using Id = std::uint32_t;
@@ -149,18 +151,9 @@ enum class EventKind : std::int32_t {
 };
 const char* event_kind_name(EventKind k);
 
-// Recognition thresholds and benefits in force (scenario values, changed by interventions).
-struct RecognitionRules {
-  double village_sales = 1.0e7;
-  std::int64_t village_stores = 100;
-  double village_store_share = 0.10;
-  std::int64_t town_villages = 3;
-  double town_sales = 3.0e7;
-  std::int64_t town_stores = 300;
-  double visibility_boost = 0.3;
-  double fixed_cost_subsidy = 0.0;
-  bool can_lose = false;
-};
+// Recognition thresholds and benefits in force: the scenario's recognition.* values, changed by
+// interventions (taobao_thresholds) from their year on.
+using RecognitionRules = Params::Recognition;
 
 struct World {
   Geography geo;

@@ -9,15 +9,6 @@
 using namespace ruralsim;
 using namespace ruralsim::test;
 
-namespace {
-std::size_t var(const char* name) {
-  const auto& t = output_table();
-  for (std::size_t i = 0; i < t.size(); ++i)
-    if (std::string(t[i].name) == name) return i;
-  FAIL("no variable " << name);
-  return 0;
-}
-}  // namespace
 
 TEST_CASE("baseline: the top-decile share of followers rises over time", "[mechanism][baseline]") {
   const Trace t = run_trace(scenario_file("scenarios/baseline.yaml"), 2);

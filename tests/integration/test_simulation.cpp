@@ -11,13 +11,6 @@ using namespace ruralsim::test;
 
 namespace {
 
-std::size_t var(const char* name) {
-  const auto& t = output_table();
-  for (std::size_t i = 0; i < t.size(); ++i)
-    if (std::string(t[i].name) == name) return i;
-  FAIL("no variable " << name);
-  return 0;
-}
 
 bool close(double a, double b, double rel = 1e-9) {
   if (std::isnan(a) && std::isnan(b)) return true;

@@ -1,0 +1,341 @@
+#!/usr/bin/python3
+"""Tests of the Python analysis tools (analysis/ruralsim_io.py, plot_run.py, compare_runs.py).
+
+usage: test_analysis.py RURALSIM_BINARY PROJECT_DIR
+
+Plain Python (no pytest). Generates small runs of scenarios/tiny.yaml with the real binary in a
+temporary directory (kept if RURALSIM_KEEP_TMP is set), checks the library against the HDF5
+datasets and against `ruralsim outputs`, runs the two command-line tools as subprocesses, and
+ends with the line "N passed, M failed" (exit status 1 if any check failed).
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+import warnings
+
+import h5py
+import numpy as np
+
+PY = sys.executable or "/usr/bin/python3"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+passed = 0
+failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print(f"ok   {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name}" + (f": {detail}" if detail else ""))
+    return cond
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, **kw)
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        return 2
+    binary, project = os.path.abspath(argv[1]), os.path.abspath(argv[2])
+    analysis = os.path.join(project, "analysis")
+    sys.path.insert(0, analysis)
+    import ruralsim_io as rio  # noqa: E402
+
+    tmp = tempfile.mkdtemp(prefix="ruralsim_analysis_")
+    try:
+        body(binary, project, analysis, rio, tmp)
+    except Exception:  # noqa: BLE001 - report, count as failure
+        traceback.print_exc()
+        check("test body ran to the end", False, "exception (see above)")
+    finally:
+        if os.environ.get("RURALSIM_KEEP_TMP"):
+            print(f"(kept {tmp})")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def body(binary, project, analysis, rio, tmp):
+    tiny = os.path.join(project, "scenarios", "tiny.yaml")
+    # A copy of tiny.yaml under another name: --set alone does not make another scenario.
+    variant = os.path.join(tmp, "tiny_beta12.yaml")
+    with open(tiny) as src, open(variant, "w") as dst:
+        text = src.read()
+        assert "\nname: tiny\n" in text, "tiny.yaml has no 'name: tiny' line"
+        dst.write(text.replace("\nname: tiny\n", "\nname: tiny_beta12\n"))
+
+    def make(out, scenario, *extra):
+        path = os.path.join(tmp, out)
+        r = run([binary, "run", scenario, "--out", path, "--overwrite", "--quiet", "--threads",
+                 "1", *extra])
+        if r.returncode != 0:
+            raise RuntimeError(f"ruralsim run failed ({r.returncode}): {r.stderr}")
+        return path
+
+    t7 = make("t7.h5", tiny, "--seed", "7")
+    t8 = make("t8.h5", tiny, "--seed", "8")
+    b7 = make("b7.h5", variant, "--seed", "7", "--set", "adoption.beta=12")
+    b8 = make("b8.h5", variant, "--seed", "8", "--set", "adoption.beta=12")
+    e3 = make("e3.h5", tiny, "--seed", "7", "--set", "output.every=3")
+    e5 = make("e5.h5", tiny, "--seed", "7", "--set", "output.every=5")
+    mixed = make("mixed.h5", tiny, "--seed", "8", "--set", "adoption.beta=12")
+    # lower recognition thresholds so that the tiny run has Taobao Villages (events, map)
+    rec = make("rec.h5", tiny, "--seed", "7", "--set", "recognition.village_sales=2e5",
+               "--set", "recognition.village_store_share=0.03")
+
+    # ---- open_run: dimensions, coordinates, tables ---------------------------------------
+    with h5py.File(t7, "r") as f:
+        tpy, y0 = int(f.attrs["ticks_per_year"]), int(f.attrs["start_year"])
+        n_records = f["national/time"].shape[0]
+        n_county = f["geography/counties/county"].shape[0]
+        n_province = f["geography/provinces/province"].shape[0]
+        n_village = f["geography/villages/village"].shape[0]
+        raw_sales = f["national/sales_total"][:]
+        raw_stores = f["national/stores"][:]
+        raw_tick = f["national/tick"][:]
+        raw_time = f["national/time"][:]
+        raw_county_sales = f["county/sales_total"][:]
+    with rio.open_run(t7) as r:
+        check("national dims", dict(r.national.sizes) == {"time": n_records},
+              dict(r.national.sizes))
+        check("province dims", dict(r.province.sizes) == {"time": n_records,
+                                                         "province": n_province},
+              dict(r.province.sizes))
+        check("county dims", dict(r.county.sizes) == {"time": n_records, "county": n_county},
+              dict(r.county.sizes))
+        check("village_annual dims", r.village_annual is not None
+              and set(r.village_annual.sizes) == {"year", "village"}
+              and r.village_annual.sizes["village"] == n_village)
+        check("time is a float coordinate",
+              "time" in r.national.coords and r.national["time"].dtype.kind == "f")
+        check("tick and year coordinates",
+              np.array_equal(r.national["year"].values, y0 + raw_tick // tpy))
+        check("scenario, seed, replicate", (r.scenario, r.seed, r.replicate) == ("tiny", 7, 0),
+              (r.scenario, r.seed, r.replicate))
+        prov = r.provenance
+        check("provenance has attributes and scenario texts",
+              prov.get("content_hash") and "name: tiny" in (prov.get("scenario_resolved") or "")
+              and "name: tiny" in (prov.get("scenario_input") or ""))
+        geo_v = r.geography("villages")
+        check("geography(villages)", len(geo_v) == n_village and {"x", "y", "county"}
+              <= set(geo_v.columns) and geo_v.index.name == "village")
+        check("geography(county) alias", len(r.geography("county")) == n_county)
+        ev = r.events
+        check("events DataFrame columns",
+              {"event", "year", "tick", "time", "kind", "kind_name", "entity", "value"}
+              <= set(ev.columns))
+
+        # ---- variables() equals `ruralsim outputs` ------------------------------------------
+        out = run([binary, "outputs"])
+        names = [ln.split()[0] for ln in out.stdout.splitlines() if ln.strip()]
+        info = r.variables()
+        check("variables() equals `ruralsim outputs` (names and order)",
+              list(info) == names, f"{list(info)} vs {names}")
+        md = run([binary, "outputs", "--markdown"]).stdout
+        table = {}
+        for ln in md.splitlines():
+            cells = [c.strip() for c in ln.strip().strip("|").split("|")]
+            if len(cells) == 4 and cells[0].startswith("`"):
+                table[cells[0].strip("`")] = cells[1:]
+        check("units and descriptions match `ruralsim outputs --markdown`",
+              all(table.get(n, [None, None])[:2] == [v.units, v.description]
+                  for n, v in info.items()),
+              [n for n, v in info.items() if table.get(n, [None, None])[:2]
+               != [v.units, v.description]])
+        check("in_village_snapshots matches the markdown column",
+              all((table[n][2] == "yes") == v.in_village_snapshots for n, v in info.items()))
+        # the flow rule applied to the text of `ruralsim outputs` gives the same split
+        text_flows = {n for n, (u, d, _) in table.items() if rio.is_flow(u, d)}
+        check("flow rule from file attributes == flow rule from `ruralsim outputs`",
+              text_flows == set(r.flows()), sorted(text_flows ^ set(r.flows())))
+        flows = set(r.flows())
+        check("flow rule: sales/parcels/new stores are flows, stores/incomes are stocks",
+              {"sales_total", "parcels_out", "new_stores", "sessions"} <= flows
+              and not {"stores", "mean_household_income", "gini_income",
+                       "mean_shipping_cost"} & flows, sorted(flows))
+
+        # ---- annual(): manual sums over the raw HDF5 datasets --------------------------------
+        ann = r.annual()
+        year = y0 + 2
+        in_year = (raw_tick // tpy) == 2
+        manual = raw_sales[in_year].sum()
+        got = float(ann["sales_total"].sel(year=year))
+        check(f"annual flow sales_total {year} == manual sum of {in_year.sum()} records",
+              np.isclose(got, manual, rtol=1e-12, atol=0), f"{got} vs {manual}")
+        end_idx = int(np.flatnonzero(raw_tick == 3 * tpy - 1)[0])
+        check(f"annual stock stores {year} == value at tick {3 * tpy - 1} (year end)",
+              float(ann["stores"].sel(year=year)) == raw_stores[end_idx])
+        check("the year-end record has time == next year (why year comes from tick)",
+              raw_time[end_idx] == year + 1.0, raw_time[end_idx])
+        check("annual years", ann["year"].values.tolist() == list(range(y0, y0 + n_records
+                                                                            // tpy)))
+        check("annual units", ann["sales_total"].attrs.get("annual_units") == "RMB per year"
+              and ann["stores"].attrs.get("annual_units") == "stores")
+        cann = r.annual("county")
+        manual_c = raw_county_sales[in_year].sum(axis=0)
+        check("annual county dims and flow sum",
+              cann["sales_total"].dims == ("year", "county")
+              and np.allclose(cann["sales_total"].sel(year=year).values, manual_c, rtol=1e-12))
+
+        # ---- annual() agrees with the simulator's own /village_annual -----------------------
+        va = r.village_annual
+        nat = r.national
+        bad_flow, bad_stock, n_flow, n_stock = [], [], 0, 0
+        for n, v in info.items():
+            if not v.in_village_snapshots:
+                continue
+            additive = np.allclose(r.county[n].sum("county").values, nat[n].values,
+                                   rtol=1e-9, atol=1e-6)
+            if not additive:
+                continue  # means, ratios, Gini: villages do not add up to the nation
+            vsum = va[n].sum("village").values
+            if v.flow:
+                n_flow += 1
+                if not np.allclose(ann[n].values, vsum, rtol=1e-9, atol=1e-6):
+                    bad_flow.append(n)
+            else:
+                n_stock += 1
+                if not np.allclose(ann[n].values, vsum, rtol=1e-9, atol=1e-6):
+                    bad_stock.append(n)
+        check(f"annual flows == sum of /village_annual ({n_flow} additive flows)",
+              n_flow >= 5 and not bad_flow, bad_flow)
+        check(f"annual stocks == sum of /village_annual ({n_stock} additive stocks)",
+              n_stock >= 3 and not bad_stock, bad_stock)
+
+        # ---- annual() does not depend on output.every ---------------------------------------
+        with rio.open_run(e3) as r3:
+            ann3 = r3.annual()
+            check("output.every=3 has a third of the records",
+                  r3.national.sizes["time"] * 3 == n_records)
+            diff = [n for n in info if not np.allclose(ann[n].values, ann3[n].values,
+                                                       rtol=1e-9, equal_nan=True)]
+            # ratios of flows per parcel are interval means: they change with the interval
+            per_interval = {n for n, v in info.items() if "parcel" in v.units and not v.flow}
+            check("annual values equal for output.every=1 and 3 (except per-parcel ratios)",
+                  set(diff) <= per_interval, diff)
+            w = {n: "parcels_out" for n in per_interval}
+            a1, a3 = r.annual(weights=w), r3.annual(weights=w)
+            check("parcel-weighted annual means equal for output.every=1 and 3",
+                  all(np.allclose(a1[n].values, a3[n].values, rtol=1e-9, equal_nan=True)
+                      for n in per_interval) and len(per_interval) >= 1)
+        with rio.open_run(e5) as r5, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            r5.annual()
+            check("output.every=5 (does not divide 12) warns",
+                  any("straddle" in str(c.message) for c in caught))
+
+        for how in ("end", "sum", "mean"):
+            a = r.annual(how=how, variables=["stores", "sales_total"])
+            check(f"annual(how={how})", set(a.data_vars) == {"stores", "sales_total"}
+                  and a.sizes["year"] == n_records // tpy)
+
+    # ---- open_runs ---------------------------------------------------------------------------
+    stack = rio.open_runs([t7, t8, b7, b8], annual=True)
+    check("open_runs annual dims", dict(stack["stores"].sizes) == {"run": 4,
+                                                                    "year": n_records // tpy},
+          dict(stack["stores"].sizes))
+    check("open_runs coordinates",
+          stack["scenario"].values.tolist() == ["tiny", "tiny", "tiny_beta12", "tiny_beta12"]
+          and stack["seed"].values.tolist() == [7, 8, 7, 8]
+          and stack["replicate"].values.tolist() == [0, 0, 0, 0])
+    with rio.open_run(b8) as rb8:
+        check("open_runs values are each run's annual()",
+              np.array_equal(stack["sales_total"].isel(run=3).values,
+                             rb8.annual()["sales_total"].values))
+    check("open_runs groupby scenario",
+          sorted(stack.groupby("scenario").mean("run")["scenario"].values.tolist())
+          == ["tiny", "tiny_beta12"])
+    raw = rio.open_runs([t7, b7])
+    check("open_runs raw series dims", dict(raw["stores"].sizes) == {"run": 2,
+                                                                      "time": n_records})
+    check("different seeds give different runs",
+          not np.array_equal(stack["stores"].isel(run=0).values,
+                             stack["stores"].isel(run=1).values))
+
+    # ---- plot_run.py ---------------------------------------------------------------------------
+    with rio.open_run(rec) as rr:
+        has_events = len(rr.events) > 0
+        n_tv = int((rr.events["kind_name"] == "taobao_village_recognised").sum())
+    check("recognition run has Taobao Village events (for the map)", has_events and n_tv > 0,
+          f"{n_tv} recognitions")
+    for level, extra in (("national", []), ("county", ["--ids", "0"])):
+        outdir = os.path.join(tmp, f"plots_{level}")
+        p = run([PY, os.path.join(analysis, "plot_run.py"), rec, "--out", outdir,
+                 "--level", level, *extra])
+        listed = [ln.strip() for ln in p.stdout.splitlines() if ln.strip()]
+        ok = p.returncode == 0 and listed and all(
+            os.path.isfile(x) and os.path.getsize(x) > 1000 and open(x, "rb").read(8)
+            == PNG_MAGIC for x in listed)
+        check(f"plot_run.py --level {level} writes non-empty PNGs ({len(listed)})", ok,
+              p.stderr[-2000:])
+        stems = {os.path.basename(x)[len(level) + 1:-4] for x in listed}
+        want = {"stores", "taobao", "sales", "logistics", "livestream", "income",
+                "inequality"} | ({"map"} if has_events else set())
+        check(f"plot_run.py --level {level} figures", want <= stems, sorted(stems))
+        check(f"plot_run.py --level {level} lists exactly the files written",
+              sorted(os.path.join(outdir, x) for x in os.listdir(outdir)) == sorted(listed))
+    p = run([PY, os.path.join(analysis, "plot_run.py"), t7, "--out",
+             os.path.join(tmp, "plots_t7")])
+    with rio.open_run(t7) as r:
+        t7_events = len(r.events)
+    listed = p.stdout.split()
+    check("plot_run.py: map only when the file has events",
+          p.returncode == 0 and any(x.endswith("_map.png") for x in listed) == (t7_events > 0))
+    p = run([PY, os.path.join(analysis, "plot_run.py"), t7, "--level", "county", "--ids",
+             "99", "--out", os.path.join(tmp, "plots_bad")])
+    check("plot_run.py rejects an unknown --ids", p.returncode != 0 and "99" in p.stderr)
+
+    # ---- compare_runs.py ---------------------------------------------------------------------
+    outdir = os.path.join(tmp, "compare")
+    p = run([PY, os.path.join(analysis, "compare_runs.py"), t7, t8, b7, b8, "--var", "stores",
+             "--var", "sales_total", "--var", "gini_income", "--out", outdir])
+    out = p.stdout
+    check("compare_runs.py exit 0", p.returncode == 0, p.stderr[-2000:])
+    check("compare_runs.py groups and paired difference",
+          "tiny: 2 run(s)" in out and "tiny_beta12: 2 run(s)" in out
+          and "tiny_beta12 - tiny" in out and "paired" in out, out[:1500])
+    pngs = [os.path.join(outdir, f"compare_{v}.png")
+            for v in ("stores", "sales_total", "gini_income")]
+    check("compare_runs.py writes one non-empty PNG per variable",
+          all(os.path.isfile(x) and os.path.getsize(x) > 1000
+              and open(x, "rb").read(8) == PNG_MAGIC for x in pngs))
+    # the printed interval is the t interval of the replicates
+    from scipy import stats
+    with rio.open_run(t7) as ra, rio.open_run(t8) as rb:
+        last = ra.annual()["stores"].values[-1], rb.annual()["stores"].values[-1]
+    m = np.mean(last)
+    half = stats.t.ppf(0.975, 1) * np.std(last, ddof=1) / np.sqrt(2)
+    line = [ln for ln in out.splitlines() if ln.startswith(str(y0 + n_records // tpy - 1))][0]
+    sys.path.insert(0, analysis)
+    import compare_runs  # noqa: E402
+    expect = compare_runs.cell(m, m - half, m + half)
+    check("compare_runs.py mean and 95% interval of the last year", expect in line,
+          f"{expect!r} not in {line!r}")
+    p = run([PY, os.path.join(analysis, "compare_runs.py"), t7, mixed, "--var", "stores",
+             "--no-plots"])
+    check("compare_runs.py warns when one name hides different scenarios",
+          p.returncode == 0 and "mixes runs of different resolved scenarios" in p.stdout,
+          p.stdout[:800])
+    p = run([PY, os.path.join(analysis, "compare_runs.py"), t7, t8, "--var", "no_such_var",
+             "--no-plots"])
+    check("compare_runs.py rejects an unknown variable", p.returncode != 0
+          and "no_such_var" in (p.stderr + p.stdout))
+
+    # ---- check_h5.py still works ------------------------------------------------------------
+    p = run([PY, os.path.join(analysis, "check_h5.py"), rec])
+    check("check_h5.py OK on a generated file", p.returncode == 0 and p.stdout.startswith("OK"),
+          p.stdout + p.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
