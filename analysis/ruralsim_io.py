@@ -285,17 +285,24 @@ class Run:
         """
         if how not in ("auto", "end", "sum", "mean"):
             raise ValueError("how must be auto, end, sum or mean")
-        ds = self._series(level)
+        if level not in SERIES_LEVELS:
+            raise ValueError(f"level must be one of {SERIES_LEVELS}, not {level!r}")
+        # Read with h5py: the same data as the xarray view, without h5netcdf's per-access
+        # overhead (large for files not written by netCDF).
+        g = self._h5[level]
         info = self.variables()
-        names = [n for n in ds.data_vars if n in info]
+        names = [n for n in info if n in g]
         if variables is not None:
             missing = [v for v in variables if v not in info]
             if missing:
                 raise KeyError(f"unknown variable(s) {missing}; known: {list(info)}")
             names = [n for n in names if n in set(variables)]
+        for n, wname in (weights or {}).items():
+            if n not in info or wname not in info:
+                raise KeyError(f"weights: unknown variable in {n!r}: {wname!r}")
         weights = dict(weights or {})
-        ticks = ds["tick"].values.astype(np.int64)
-        years = ds["year"].values.astype(np.int64)
+        ticks = g["tick"][:].astype(np.int64)
+        years = self.start_year + ticks // self.ticks_per_year
         prev = np.r_[-1, ticks[:-1]]
         if np.any((prev + 1) // self.ticks_per_year != ticks // self.ticks_per_year):
             warnings.warn(f"{self.path}: records straddle calendar years (output.every does "
@@ -311,12 +318,12 @@ class Run:
             return np.add.reduceat(x, first, axis=0)
 
         out = {}
+        dims = ("year",) if level == "national" else ("year", level)
         for n in names:
             v = info[n]
-            x = np.asarray(ds[n].values, dtype=float)
-            dims = ("year",) + ds[n].dims[1:]
+            x = g[n][:].astype(float)
             if n in weights:
-                w = np.asarray(ds[weights[n]].values, dtype=float)
+                w = g[weights[n]][:].astype(float)
                 num, den = reduce_sum(np.where(w != 0, x * w, 0.0)), reduce_sum(w)
                 with np.errstate(invalid="ignore", divide="ignore"):
                     val = np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan)
@@ -331,18 +338,21 @@ class Run:
                 agg, flow_like = "mean of the records of the calendar year", False
             else:
                 val, agg, flow_like = x[last], "value at the last record of the calendar year", False
-            attrs = {k: a for k, a in ds[n].attrs.items() if k != "DIMENSION_LIST"}
-            attrs["annual_aggregation"] = agg
+            attrs = {"units": v.units, "description": v.description,
+                     "annual_aggregation": agg}
             attrs["annual_units"] = annual_label(v.units, flow_like)
             out[n] = xr.Variable(dims, val, attrs)
         coords = {"year": uniq, "records": ("year", counts)}
-        for d in ds[names[0]].dims[1:] if names else ():
-            coords[d] = ds[d].values
+        if level != "national":
+            coords[level] = (level, g[level][:], {
+                k: _text(a) for k, a in g[level].attrs.items() if k in ("units", "description")})
         res = xr.Dataset(out, coords=coords)
         res["records"].attrs.update(units="-", description="Records summed in the year")
         res["year"].attrs.update(units="year", description="Calendar year")
-        res.attrs.update(ds.attrs)
-        res.attrs["annual_how"] = how
+        res.attrs.update(description=_text(g.attrs.get("description", "")),
+                         scenario=self.scenario, seed=str(self.seed),
+                         replicate=str(self.replicate), content_hash=self.content_hash,
+                         level=level, annual_how=how)
         return res
 
     # ---- events and geography -------------------------------------------------------------

@@ -1,5 +1,6 @@
 // Mechanisms of the model checked on seeded runs: heavy-tailed audiences, stations cutting
 // delivery time and shipping cost, livestream sales from the start year on.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 
@@ -9,9 +10,11 @@
 using namespace ruralsim;
 using namespace ruralsim::test;
 
-
-TEST_CASE("baseline: the top-decile share of followers rises over time", "[mechanism][baseline]") {
-  const Trace t = run_trace(scenario_file("scenarios/baseline.yaml"), 2);
+TEST_CASE("baseline: heavy-tailed audiences, livestream sales from 2016, clustered Taobao Villages",
+          "[mechanism][baseline]") {
+  Simulation sim(scenario_file("scenarios/baseline.yaml"));
+  Trace t;
+  sim.run([&](const Simulation& s) { t.records.push_back(s.last_record()); });
   const std::size_t k = var("followers_top_decile_share"), n = var("livestreamers");
   auto at_year_end = [&](int year) {
     const int tick = (year - 2009 + 1) * 52 - 1;
@@ -32,6 +35,41 @@ TEST_CASE("baseline: the top-decile share of followers rises over time", "[mecha
   for (int y = 0; y < 7; ++y) CHECK(by_year[y] == 0.0);  // 2009-2015
   CHECK(by_year[7] > 0.0);                               // 2016
   for (int y = 8; y < 13; ++y) CHECK(by_year[y] > by_year[y - 1]);
+
+  // Taobao Villages cluster: the share of them with another one within adoption.radius_km is far
+  // above what the same number placed at random among all villages gives.
+  const World& w = sim.world();
+  const auto& g = w.geo;
+  auto share_with_neighbour = [&](const std::vector<std::uint8_t>& tv) {
+    double count = 0, with = 0;
+    for (std::size_t v = 0; v < g.villages(); ++v) {
+      if (!tv[v]) continue;
+      count += 1;
+      for (auto j = g.nbr_offset[v]; j < g.nbr_offset[v + 1]; ++j)
+        if (tv[g.nbr_index[j]]) {
+          with += 1;
+          break;
+        }
+    }
+    return with / count;
+  };
+  const auto& tv = w.v.taobao;
+  REQUIRE(std::count(tv.begin(), tv.end(), 1) >= 50);
+  const double observed = share_with_neighbour(tv);
+  double random_mean = 0, random_sq = 0;
+  const int draws = 100;
+  for (int d = 0; d < draws; ++d) {
+    std::vector<std::uint8_t> perm(tv.begin(), tv.end());
+    Stream rs(99, Purpose::Intervention, static_cast<std::uint64_t>(d), 0);
+    for (std::size_t i = perm.size() - 1; i > 0; --i)  // Fisher-Yates
+      std::swap(perm[i], perm[static_cast<std::size_t>(rs.uniform() * static_cast<double>(i + 1))]);
+    const double s = share_with_neighbour(perm);
+    random_mean += s / draws;
+    random_sq += s * s / draws;
+  }
+  const double sd = std::sqrt(std::max(0.0, random_sq - random_mean * random_mean));
+  INFO("observed " << observed << ", random " << random_mean << " +- " << sd);
+  CHECK(observed > random_mean + 4 * sd);
 }
 
 TEST_CASE("a station cuts delivery time and shipping cost in a one-village scenario",

@@ -11,7 +11,6 @@ using namespace ruralsim::test;
 
 namespace {
 
-
 bool close(double a, double b, double rel = 1e-9) {
   if (std::isnan(a) && std::isnan(b)) return true;
   return std::fabs(a - b) <= rel * std::max({1.0, std::fabs(a), std::fabs(b)});
@@ -194,8 +193,9 @@ TEST_CASE("Gini of the model's income classes matches the pairwise definition", 
   CHECK(gini(copy) == Approx(acc / (2 * W * S)).epsilon(1e-9));
 }
 
-TEST_CASE("income classes hold every household once, even with more livestreamers than free households",
-          "[welfare]") {
+TEST_CASE(
+    "income classes hold every household once, even with more livestreamers than free households",
+    "[welfare]") {
   // Small villages and heavy training: livestreamers outnumber the households without a store
   // or a job, so some live in employed or store households.
   const Scenario sc = scenario_text(R"(
@@ -211,13 +211,15 @@ interventions:
   Simulation sim(sc);
   for (int t = 0; t < 12 * 3 + 5; ++t) sim.step();
   World& w = sim.world();
-  const StepCtx ctx{sc.params, w.categories, sc.demand_table, sim.clock(), run_seed(sc.params), 0.0};
+  const StepCtx ctx{sc.params,   w.categories,        sc.demand_table,
+                    sim.clock(), run_seed(sc.params), 0.0};
   tally_stocks(w, ctx);
   const auto& g = w.geo;
   std::size_t streamers = 0;
   for (std::size_t i = 0; i < w.ls.size(); ++i) streamers += w.ls.alive[i];
   double free_households = 0;
-  for (std::size_t v = 0; v < g.villages(); ++v) free_households += g.households[v] - w.v.stores[v] - w.v.employment[v];
+  for (std::size_t v = 0; v < g.villages(); ++v)
+    free_households += g.households[v] - w.v.stores[v] - w.v.employment[v];
   REQUIRE(static_cast<double>(streamers) > free_households);  // the case under test
   for (std::size_t c = 0; c < g.counties(); ++c) {
     std::vector<std::pair<double, double>> cls;

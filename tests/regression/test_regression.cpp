@@ -30,7 +30,8 @@ std::map<std::pair<std::string, int>, double> annual_values() {
   for (const Record& r : t.records) {
     const int year = static_cast<int>(sc.params.simulation.start_year) + r.tick / tpy;
     for (std::size_t k = 0; k < vars.size(); ++k) {
-      const bool flow = (vars[k].kind == OutKind::Sum || vars[k].kind == OutKind::Sum2) && q_is_flow(vars[k].a);
+      const bool flow =
+          (vars[k].kind == OutKind::Sum || vars[k].kind == OutKind::Sum2) && q_is_flow(vars[k].a);
       auto& slot = out[{vars[k].name, year}];
       slot = flow ? slot + r.national[k] : r.national[k];
     }
@@ -44,8 +45,10 @@ TEST_CASE("tiny scenario matches the regression reference", "[regression]") {
   const auto now = annual_values();
   if (std::getenv("RURALSIM_REFRESH_REFERENCE")) {
     std::ofstream out(kReference);
-    out << "# variable\tyear\tvalue  (scenarios/tiny.yaml, national; refreshed by tests/regression/refresh.sh)\n";
-    for (const auto& [key, v] : now) out << key.first << '\t' << key.second << '\t' << num(v) << '\n';
+    out << "# variable\tyear\tvalue  (scenarios/tiny.yaml, national; refreshed by "
+           "tests/regression/refresh.sh)\n";
+    for (const auto& [key, v] : now)
+      out << key.first << '\t' << key.second << '\t' << num(v) << '\n';
     WARN("reference refreshed: " << kReference);
     return;
   }
@@ -66,8 +69,10 @@ TEST_CASE("tiny scenario matches the regression reference", "[regression]") {
     auto it = ref.find(key);
     REQUIRE(it != ref.end());
     const double r = it->second;
-    const bool same = (std::isnan(r) && std::isnan(v)) || std::fabs(r - v) <= 1e-12 * std::max(1.0, std::fabs(r));
-    if (!same && differ++ < 20) WARN(key.first << " " << key.second << ": reference " << num(r) << ", now " << num(v));
+    const bool same =
+        (std::isnan(r) && std::isnan(v)) || std::fabs(r - v) <= 1e-12 * std::max(1.0, std::fabs(r));
+    if (!same && differ++ < 20)
+      WARN(key.first << " " << key.second << ": reference " << num(r) << ", now " << num(v));
   }
   CHECK(differ == 0);
 }

@@ -1,6 +1,6 @@
 // Intervention windows leave events in the run; programmes build in the rule's priority order.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 
 #include "support.hpp"
 
@@ -20,9 +20,11 @@ interventions:
   sim.run();
   std::vector<std::tuple<int, int, long>> got;  // tick, kind, entity
   for (const Event& e : sim.world().events)
-    if (e.kind == static_cast<int>(EventKind::InterventionStart) || e.kind == static_cast<int>(EventKind::InterventionEnd))
+    if (e.kind == static_cast<int>(EventKind::InterventionStart) ||
+        e.kind == static_cast<int>(EventKind::InterventionEnd))
       got.emplace_back(e.tick, e.kind, static_cast<long>(e.entity));
-  const int start = static_cast<int>(EventKind::InterventionStart), end = static_cast<int>(EventKind::InterventionEnd);
+  const int start = static_cast<int>(EventKind::InterventionStart),
+            end = static_cast<int>(EventKind::InterventionEnd);
   const std::vector<std::tuple<int, int, long>> want = {
       {12, start, 0}, {12, start, 2}, {30, start, -1}, {36, end, 0}, {36, end, 2}};
   CHECK(got == want);
@@ -50,7 +52,8 @@ interventions:
   sim.run();
   std::vector<Id> opened;
   for (const Event& e : sim.world().events)
-    if (e.kind == static_cast<int>(EventKind::CentreOpened)) opened.push_back(static_cast<Id>(e.entity));
+    if (e.kind == static_cast<int>(EventKind::CentreOpened))
+      opened.push_back(static_cast<Id>(e.entity));
   REQUIRE(opened.size() == 3);
   for (int i = 0; i < 3; ++i) CHECK(opened[i] == income[i].second);
 }
