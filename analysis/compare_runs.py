@@ -201,7 +201,8 @@ class Comparison:
         return m, lo, hi, "Welch" if (len(a) >= 2 and len(b) >= 2) else "point"
 
     # ---- table ----------------------------------------------------------------------------
-    def print_tables(self, out=sys.stdout):
+    def print_tables(self, out=None):
+        out = out or sys.stdout
         years = self.ds["year"].values.tolist()
         rows_idx = [years.index(y) for y in self.table_years]
         p = lambda *a: print(*a, file=out)  # noqa: E731

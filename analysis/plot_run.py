@@ -331,8 +331,8 @@ class Plotter:
                    label=f"not recognised ({int(never.sum())})")
         if highlight is not None:
             m = never & highlight
-            ax.scatter(vil["x"][m], vil["y"][m], s=size, c="0.55", lw=0,
-                       label=f"selected counties {self.entities}")
+            ax.scatter(vil["x"][m], vil["y"][m], s=size, c="0.45", lw=0,
+                       label=f"  of which in counties {self.entities} ({int(m.sum())})")
         if len(rec):
             y0, y1 = int(years.min()), int(years.max())
             bounds = np.arange(y0 - 0.5, y1 + 1.5)

@@ -172,12 +172,15 @@ void Simulation::record(const StepCtx& c) {
         // Sorted income classes per county (in parallel); provinces and the nation merge the
         // sorted county runs.
         county_classes_.resize(nc);
+        tbb::enumerable_thread_specific<std::vector<std::pair<double, double>>> scratch_tls;
         tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 4), [&](const auto& r) {
+          auto& scratch = scratch_tls.local();
           for (std::size_t cc = r.begin(); cc != r.end(); ++cc) {
             auto& cls = county_classes_[cc];
             cls.clear();
             income_classes(w, c, g.county_village_begin[cc], g.county_village_end[cc], cls);
-            record_.county[cc * nvar + k] = gini(cls);
+            sort_by_value(cls, scratch);
+            record_.county[cc * nvar + k] = gini_sorted(cls);
           }
         });
         province_classes_.resize(np);

@@ -74,6 +74,10 @@ void update_taobao_neighbours(World& w);
 // welfare.cpp
 // Exact Gini over (value, weight) classes; sorts the input.
 double gini(std::vector<std::pair<double, double>>& classes);
+// Sorts classes by value, ascending (LSD radix sort on the order-preserving bits of the value;
+// equal values keep their input order). `scratch` is reused between calls.
+void sort_by_value(std::vector<std::pair<double, double>>& classes,
+                   std::vector<std::pair<double, double>>& scratch);
 // Exact Gini of classes already sorted by value.
 double gini_sorted(const std::vector<std::pair<double, double>>& classes);
 // Merges runs that are each sorted by value into one sorted vector `out`.

@@ -3,14 +3,53 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 
 #include "model/submodels.hpp"
 
 namespace ruralsim {
 
+void sort_by_value(std::vector<std::pair<double, double>>& classes,
+                   std::vector<std::pair<double, double>>& scratch) {
+  const std::size_t n = classes.size();
+  if (n < 256) {
+    std::stable_sort(classes.begin(), classes.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    return;
+  }
+  // Order-preserving unsigned key of a double: flip all bits of negatives, the sign bit of
+  // the others.
+  auto key = [](double x) {
+    const auto u = std::bit_cast<std::uint64_t>(x);
+    return (u >> 63) ? ~u : (u | (std::uint64_t{1} << 63));
+  };
+  constexpr int kBits = 11, kPasses = 6;  // 6 x 11 >= 64
+  constexpr std::size_t kBuckets = std::size_t{1} << kBits;
+  std::vector<std::uint32_t> hist(kPasses * kBuckets, 0);
+  for (const auto& c : classes) {
+    const auto k = key(c.first);
+    for (int p = 0; p < kPasses; ++p) ++hist[p * kBuckets + ((k >> (p * kBits)) & (kBuckets - 1))];
+  }
+  scratch.resize(n);
+  for (int p = 0; p < kPasses; ++p) {
+    std::uint32_t* h = &hist[p * kBuckets];
+    if (std::any_of(h, h + kBuckets, [n](std::uint32_t c) { return c == n; })) continue;  // one bucket
+    std::uint32_t sum = 0;
+    for (std::size_t b = 0; b < kBuckets; ++b) {
+      const std::uint32_t c = h[b];
+      h[b] = sum;
+      sum += c;
+    }
+    for (const auto& c : classes) scratch[h[(key(c.first) >> (p * kBits)) & (kBuckets - 1)]++] = c;
+    classes.swap(scratch);
+  }
+}
+
 double gini(std::vector<std::pair<double, double>>& classes) {
-  std::sort(classes.begin(), classes.end());
+  std::vector<std::pair<double, double>> scratch;
+  sort_by_value(classes, scratch);
   return gini_sorted(classes);
 }
 
@@ -49,7 +88,8 @@ void merge_sorted_runs(const std::vector<const std::vector<std::pair<double, dou
       const std::size_t b = i + 2 < bounds.size() ? bounds[i + 2] : m;
       std::merge(out.begin() + static_cast<std::ptrdiff_t>(a), out.begin() + static_cast<std::ptrdiff_t>(m),
                  out.begin() + static_cast<std::ptrdiff_t>(m), out.begin() + static_cast<std::ptrdiff_t>(b),
-                 scratch.begin() + static_cast<std::ptrdiff_t>(a));
+                 scratch.begin() + static_cast<std::ptrdiff_t>(a),
+                 [](const auto& x, const auto& y) { return x.first < y.first; });
       next.push_back(b);
     }
     out.swap(scratch);

@@ -8,7 +8,10 @@ temporary directory (kept if RURALSIM_KEEP_TMP is set), checks the library again
 datasets and against `ruralsim outputs`, runs the two command-line tools as subprocesses, and
 ends with the line "N passed, M failed" (exit status 1 if any check failed).
 """
+import contextlib
+import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,6 +44,45 @@ def run(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, **kw)
 
 
+def call(main_func, args):
+    """Runs a tool's main(args) in-process: (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main_func(args) or 0
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+            if isinstance(e.code, str):
+                err.write(e.code)
+    return code, out.getvalue(), err.getvalue()
+
+
+class Background:
+    """A subprocess started now and collected later (the tool runs overlap the in-process
+    checks, which keeps the test short)."""
+
+    def __init__(self, cmd, tmp):
+        fd, self.out_path = tempfile.mkstemp(dir=tmp, suffix=".out")
+        os.close(fd)
+        self.err_path = self.out_path[:-4] + ".err"
+        self.out = open(self.out_path, "w")
+        self.err = open(self.err_path, "w")
+        self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=self.err, text=True)
+        self.cmd = cmd
+
+    def result(self):
+        try:
+            rc = self.proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.out.close()
+        self.err.close()
+        with open(self.out_path) as o, open(self.err_path) as e:
+            return subprocess.CompletedProcess(self.cmd, rc, o.read(), e.read())
+
+
 def main(argv):
     if len(argv) != 3:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
@@ -69,10 +111,12 @@ def body(binary, project, analysis, rio, tmp):
     tiny = os.path.join(project, "scenarios", "tiny.yaml")
     # A copy of tiny.yaml under another name: --set alone does not make another scenario.
     variant = os.path.join(tmp, "tiny_beta12.yaml")
-    with open(tiny) as src, open(variant, "w") as dst:
+    with open(tiny) as src:
         text = src.read()
-        assert "\nname: tiny\n" in text, "tiny.yaml has no 'name: tiny' line"
-        dst.write(text.replace("\nname: tiny\n", "\nname: tiny_beta12\n"))
+    text, n = re.subn(r"(?m)^name:.*$", "name: tiny_beta12", text, count=1)
+    assert n == 1, "tiny.yaml has no top-level 'name:' line"
+    with open(variant, "w") as dst:
+        dst.write(text)
 
     def make(out, scenario, *extra):
         path = os.path.join(tmp, out)
@@ -92,6 +136,19 @@ def body(binary, project, analysis, rio, tmp):
     # lower recognition thresholds so that the tiny run has Taobao Villages (events, map)
     rec = make("rec.h5", tiny, "--seed", "7", "--set", "recognition.village_sales=2e5",
                "--set", "recognition.village_store_share=0.03")
+
+    # ---- start the command-line tools in the background ------------------------------------
+    tool = lambda name, *a: Background([PY, os.path.join(analysis, name), *a], tmp)  # noqa: E731
+    plot_dirs = {level: os.path.join(tmp, f"plots_{level}") for level in ("national", "county")}
+    jobs = {
+        "plot_national": tool("plot_run.py", rec, "--out", plot_dirs["national"]),
+        "plot_county": tool("plot_run.py", rec, "--out", plot_dirs["county"], "--level",
+                            "county", "--ids", "0"),
+        "compare": tool("compare_runs.py", t7, t8, b7, b8, "--var", "stores", "--var",
+                        "sales_total", "--var", "gini_income", "--out",
+                        os.path.join(tmp, "compare")),
+        "check_h5": tool("check_h5.py", rec),
+    }
 
     # ---- open_run: dimensions, coordinates, tables ---------------------------------------
     with h5py.File(t7, "r") as f:
@@ -268,10 +325,9 @@ def body(binary, project, analysis, rio, tmp):
         n_tv = int((rr.events["kind_name"] == "taobao_village_recognised").sum())
     check("recognition run has Taobao Village events (for the map)", has_events and n_tv > 0,
           f"{n_tv} recognitions")
-    for level, extra in (("national", []), ("county", ["--ids", "0"])):
-        outdir = os.path.join(tmp, f"plots_{level}")
-        p = run([PY, os.path.join(analysis, "plot_run.py"), rec, "--out", outdir,
-                 "--level", level, *extra])
+    for level in ("national", "county"):
+        outdir = plot_dirs[level]
+        p = jobs[f"plot_{level}"].result()
         listed = [ln.strip() for ln in p.stdout.splitlines() if ln.strip()]
         ok = p.returncode == 0 and listed and all(
             os.path.isfile(x) and os.path.getsize(x) > 1000 and open(x, "rb").read(8)
@@ -284,21 +340,22 @@ def body(binary, project, analysis, rio, tmp):
         check(f"plot_run.py --level {level} figures", want <= stems, sorted(stems))
         check(f"plot_run.py --level {level} lists exactly the files written",
               sorted(os.path.join(outdir, x) for x in os.listdir(outdir)) == sorted(listed))
-    p = run([PY, os.path.join(analysis, "plot_run.py"), t7, "--out",
-             os.path.join(tmp, "plots_t7")])
+    # the smaller checks call the tools in-process (saves the interpreter start-up)
+    import plot_run  # noqa: E402
     with rio.open_run(t7) as r:
         t7_events = len(r.events)
-    listed = p.stdout.split()
-    check("plot_run.py: map only when the file has events",
-          p.returncode == 0 and any(x.endswith("_map.png") for x in listed) == (t7_events > 0))
-    p = run([PY, os.path.join(analysis, "plot_run.py"), t7, "--level", "county", "--ids",
-             "99", "--out", os.path.join(tmp, "plots_bad")])
-    check("plot_run.py rejects an unknown --ids", p.returncode != 0 and "99" in p.stderr)
+        pl = plot_run.Plotter(r, "national", [], 8, tmp)
+        pl.map()
+    check("plot_run: map only when the file has events",
+          bool(pl.written) == (t7_events > 0), f"{t7_events} events, wrote {pl.written}")
+    code, out, err = call(plot_run.main, [t7, "--level", "county", "--ids", "99", "--out",
+                                          os.path.join(tmp, "plots_bad")])
+    check("plot_run.py rejects an unknown --ids", code != 0 and "99" in out + err,
+          (code, out, err))
 
     # ---- compare_runs.py ---------------------------------------------------------------------
     outdir = os.path.join(tmp, "compare")
-    p = run([PY, os.path.join(analysis, "compare_runs.py"), t7, t8, b7, b8, "--var", "stores",
-             "--var", "sales_total", "--var", "gini_income", "--out", outdir])
+    p = jobs["compare"].result()
     out = p.stdout
     check("compare_runs.py exit 0", p.returncode == 0, p.stderr[-2000:])
     check("compare_runs.py groups and paired difference",
@@ -321,18 +378,15 @@ def body(binary, project, analysis, rio, tmp):
     expect = compare_runs.cell(m, m - half, m + half)
     check("compare_runs.py mean and 95% interval of the last year", expect in line,
           f"{expect!r} not in {line!r}")
-    p = run([PY, os.path.join(analysis, "compare_runs.py"), t7, mixed, "--var", "stores",
-             "--no-plots"])
+    code, out, err = call(compare_runs.main, [t7, mixed, "--var", "stores", "--no-plots"])
     check("compare_runs.py warns when one name hides different scenarios",
-          p.returncode == 0 and "mixes runs of different resolved scenarios" in p.stdout,
-          p.stdout[:800])
-    p = run([PY, os.path.join(analysis, "compare_runs.py"), t7, t8, "--var", "no_such_var",
-             "--no-plots"])
-    check("compare_runs.py rejects an unknown variable", p.returncode != 0
-          and "no_such_var" in (p.stderr + p.stdout))
+          code == 0 and "mixes runs of different resolved scenarios" in out, out[:800])
+    code, out, err = call(compare_runs.main, [t7, t8, "--var", "no_such_var", "--no-plots"])
+    check("compare_runs.py rejects an unknown variable", code != 0
+          and "no_such_var" in out + err, (code, out, err))
 
     # ---- check_h5.py still works ------------------------------------------------------------
-    p = run([PY, os.path.join(analysis, "check_h5.py"), rec])
+    p = jobs["check_h5"].result()
     check("check_h5.py OK on a generated file", p.returncode == 0 and p.stdout.startswith("OK"),
           p.stdout + p.stderr)
 

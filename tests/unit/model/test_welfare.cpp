@@ -1,7 +1,9 @@
 // Exact Gini and audience concentration.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 
+#include "core/rng.hpp"
 #include "model/submodels.hpp"
 
 using namespace ruralsim;
@@ -54,4 +56,28 @@ TEST_CASE("top-decile share", "[welfare]") {
   CHECK(top_decile_share(one) == Approx(1.0));
   std::vector<double> none;
   CHECK(std::isnan(top_decile_share(none)));
+}
+
+TEST_CASE("radix sort by value equals a stable sort by value", "[welfare]") {
+  for (std::size_t n : {0u, 1u, 10u, 255u, 256u, 1000u, 50000u}) {
+    std::vector<std::pair<double, double>> v(n), scratch;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double u = Stream(5, Purpose::Intervention, i, n).uniform();
+      double x = (u - 0.3) * 1e5;  // negatives, positives
+      if (i % 7 == 0) x = std::floor(x / 1000) * 1000;  // many ties
+      if (i % 11 == 0) x = 0.0;
+      if (i % 13 == 0) x = -0.0;
+      if (i % 17 == 0) x = 1e300;
+      v[i] = {x, static_cast<double>(i)};  // the weight records the input position
+    }
+    auto expect = v;
+    std::stable_sort(expect.begin(), expect.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    sort_by_value(v, scratch);
+    REQUIRE(v.size() == expect.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      INFO("n " << n << " i " << i);
+      CHECK(v[i].first == expect[i].first);
+      if (v[i].first != 0.0) CHECK(v[i].second == expect[i].second);  // -0.0 sorts before +0.0
+    }
+  }
 }
