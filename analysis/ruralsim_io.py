@@ -202,6 +202,9 @@ class Run:
             self._opened.append(ds)
             if "tick" in ds.data_vars:
                 ds = ds.set_coords("tick")
+            if "year" in ds.data_vars:  # written by the recorder
+                ds = ds.set_coords("year")
+            elif "tick" in ds.coords:  # files from builds that did not write it
                 tick = ds["tick"].values.astype(np.int64)
                 ds = ds.assign_coords(year=("time", self.start_year + tick // self.ticks_per_year))
                 ds["year"].attrs.update(units="year",
@@ -248,14 +251,16 @@ class Run:
             names = list(g.keys())
             for name in names:
                 obj = g[name]
-                if not isinstance(obj, h5py.Dataset) or name in ("time", "tick"):
+                if not isinstance(obj, h5py.Dataset) or name in ("time", "tick", "year"):
                     continue
                 if obj.ndim != 1 or obj.shape != g["time"].shape:
                     continue
                 units = _text(obj.attrs.get("units", ""))
                 desc = _text(obj.attrs.get("description", ""))
-                out[name] = VarInfo(units, desc, is_flow(units, desc),
-                                    va is not None and name in va)
+                agg = _text(obj.attrs.get("aggregation", ""))
+                # the recorder's `aggregation` attribute says flow or not; older files: by rule
+                flow = agg.startswith("flow") if agg else is_flow(units, desc)
+                out[name] = VarInfo(units, desc, flow, va is not None and name in va)
             self._cache["variables"] = out
         return self._cache["variables"]
 

@@ -517,6 +517,10 @@ struct Recorder::Impl {
                               "Simulation tick (0-based) of the record");
       attach(tick.get(), rec_id, 0, s.path + "/tick");
       add_column(std::move(tick), "tick", Kind::I32, 1);
+      Handle year = create_ds(g, s.path, "year", Kind::I32, 1, dims1, max1, chunk1, false, "year",
+                              "Calendar year of the recorded tick (start_year + tick / ticks_per_year)");
+      attach(year.get(), rec_id, 0, s.path + "/year");
+      add_column(std::move(year), "year", Kind::I32, 1);
     }
 
     s.first_var = s.cols.size();
@@ -533,6 +537,7 @@ struct Recorder::Impl {
                                     var.unit, var.description)
                         : create_ds(g, s.path, var.name, Kind::F64, 1, dims1, max1, chunk1, false,
                                     var.unit, var.description);
+      set_str_attr(ds.get(), "aggregation", aggregation(var), path);
       attach(ds.get(), rec_id, 0, path);
       if (two_d) attach(ds.get(), s.entity_scale.get(), 1, path);
       add_column(std::move(ds), var.name, Kind::F64, two_d ? 2 : 1);
@@ -610,7 +615,8 @@ struct Recorder::Impl {
     std::vector<std::int32_t> tick(n), year(n), kind(n);
     std::vector<std::int64_t> entity(n);
     std::vector<double> value(n);
-    std::vector<std::string> kind_name(n);
+    std::vector<std::string> kind_name(n), level(n);
+    std::vector<double> time(n);
     for (std::size_t i = 0; i < n; ++i) {
       const Event& e = events[i];
       tick[i] = e.tick;
@@ -623,6 +629,8 @@ struct Recorder::Impl {
       value[i] = e.value;
       const char* nm = event_kind_name(static_cast<EventKind>(e.kind));
       kind_name[i] = nm != nullptr ? nm : "unknown";
+      level[i] = event_entity_level(static_cast<EventKind>(e.kind), e.entity);
+      time[i] = start_year + (e.tick + 1.0) / ticks_per_year;
     }
     std::string codes = "Event kind code:";
     for (int k = static_cast<int>(EventKind::TaobaoVillage);
@@ -643,9 +651,15 @@ struct Recorder::Impl {
     finish(write_static(g.get(), gp, "kind", kind.data(), n, "-", codes), "kind");
     finish(write_static_strings(g.get(), gp, "kind_name", kind_name, "-", "Event kind name"),
            "kind_name");
+    finish(write_static(g.get(), gp, "time", time.data(), n, "year",
+                        "Decimal calendar year at the end of the event's tick (as /national/time)"),
+           "time");
     finish(write_static(g.get(), gp, "entity", entity.data(), n, "-",
-                        "Index of the village, town or county concerned (depends on kind)"),
+                        "Index of the village, town or county concerned (see entity_level)"),
            "entity");
+    finish(write_static_strings(g.get(), gp, "entity_level", level, "-",
+                                "What entity indexes: village, town, county or none"),
+           "entity_level");
     finish(write_static(g.get(), gp, "value", value.data(), n, "-", "Event value (kind-specific)"),
            "value");
     check(scale.close(), "closing " + gp + "/event");
@@ -864,6 +878,7 @@ void Recorder::append(std::int32_t tick, double time, const std::vector<double>&
   for (Series* s : {&im.national, &im.province, &im.county}) {
     Impl::push_value(s->cols[0], time);
     Impl::push_value(s->cols[1], tick);
+    Impl::push_value(s->cols[2], static_cast<std::int32_t>(im.start_year + tick / im.ticks_per_year));
   }
   im.push_vars(im.national, national);
   im.push_vars(im.province, province);

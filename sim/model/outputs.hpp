@@ -70,6 +70,9 @@ struct OutputVar {
 const std::vector<OutputVar>& output_table();
 // docs/outputs.md is generated from this.
 std::string outputs_markdown();
+// How a variable aggregates over time and entities (the `aggregation` attribute in the files):
+// "flow: ...", "stock: ...", "mean: ..." or "distribution: ...".
+std::string aggregation(const OutputVar& var);
 
 // Value of an additive-derived variable (Sum, Sum2, Ratio) from one row of quantities.
 double derived_value(const OutputVar& var, const double* row);

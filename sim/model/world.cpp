@@ -33,6 +33,21 @@ const char* event_kind_name(EventKind k) {
   return "unknown";
 }
 
+const char* event_entity_level(EventKind k, std::int64_t entity) {
+  switch (k) {
+    case EventKind::TaobaoVillage:
+    case EventKind::TaobaoVillageLost:
+    case EventKind::StationOpened:
+    case EventKind::StationClosed: return "village";
+    case EventKind::TaobaoTown:
+    case EventKind::TaobaoTownLost: return "town";
+    case EventKind::CentreOpened: return "county";
+    case EventKind::InterventionStart:
+    case EventKind::InterventionEnd: return entity < 0 ? "none" : "county";
+  }
+  return "none";
+}
+
 void MerchantStore::resize(std::size_t n) {
   village.resize(n);
   category.resize(n);
@@ -125,6 +140,9 @@ void init_state(World& w, const StepCtx& ctx) {
     w.new_stores[i] = bin(rs);
   }
   rebuild_merchants(w, ctx, Purpose::SeedAttributes);
+  // Seed stores are new stores of the first recording interval, so that stores = opened -
+  // closed holds from the first record on.
+  for (std::size_t i = 0; i < nv; ++i) w.vq[i * kVillageQ + QV_NEW_STORES] = w.new_stores[i];
   std::fill(w.new_stores.begin(), w.new_stores.end(), 0);
 }
 

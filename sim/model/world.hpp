@@ -150,6 +150,8 @@ enum class EventKind : std::int32_t {
   InterventionEnd,
 };
 const char* event_kind_name(EventKind k);
+// "village", "town", "county" or "none": what Event::entity indexes for this kind.
+const char* event_entity_level(EventKind k, std::int64_t entity);
 
 // Recognition thresholds and benefits in force: the scenario's recognition.* values, changed by
 // interventions (taobao_thresholds) from their year on.

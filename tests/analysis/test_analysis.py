@@ -202,7 +202,8 @@ def body(binary, project, analysis, rio, tmp):
         table = {}
         for ln in md.splitlines():
             cells = [c.strip() for c in ln.strip().strip("|").split("|")]
-            if len(cells) == 4 and cells[0].startswith("`"):
+            if len(cells) == 5 and cells[0].startswith("`"):
+                # unit, description, aggregation, in village snapshots
                 table[cells[0].strip("`")] = cells[1:]
         check("units and descriptions match `ruralsim outputs --markdown`",
               all(table.get(n, [None, None])[:2] == [v.units, v.description]
@@ -210,9 +211,11 @@ def body(binary, project, analysis, rio, tmp):
               [n for n, v in info.items() if table.get(n, [None, None])[:2]
                != [v.units, v.description]])
         check("in_village_snapshots matches the markdown column",
-              all((table[n][2] == "yes") == v.in_village_snapshots for n, v in info.items()))
+              all((table[n][3] == "yes") == v.in_village_snapshots for n, v in info.items()))
+        check("flow flag equals the aggregation column of `ruralsim outputs --markdown`",
+              all(table[n][2].startswith("flow") == v.flow for n, v in info.items()))
         # the flow rule applied to the text of `ruralsim outputs` gives the same split
-        text_flows = {n for n, (u, d, _) in table.items() if rio.is_flow(u, d)}
+        text_flows = {n for n, (u, d, _a, _s) in table.items() if rio.is_flow(u, d)}
         check("flow rule from file attributes == flow rule from `ruralsim outputs`",
               text_flows == set(r.flows()), sorted(text_flows ^ set(r.flows())))
         flows = set(r.flows())

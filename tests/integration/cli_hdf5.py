@@ -25,7 +25,7 @@ import time
 TIMEOUT_S = 300
 TINY_RECORDS = 6 * 12  # tiny.yaml: 6 years x 12 ticks, output.every 1
 GROUPS = ("national", "province", "county", "village_annual", "events", "geography", "provenance")
-SERIES_COORDS = {"time", "tick"}
+SERIES_COORDS = {"time", "tick", "year"}
 
 
 class Report:
