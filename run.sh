@@ -6,6 +6,7 @@
 #   ./run.sh test                                           build and run every test
 #   ./run.sh <subcommand> [args]                            e.g. ./run.sh params, ./run.sh validate F.yaml
 #   ./run.sh build                                          only install and build
+#   ./run.sh sanitize                                       tests under AddressSanitizer + UBSan
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -13,7 +14,7 @@ DEBIAN_PACKAGES=(
   cmake g++ make pkg-config git
   libboost-dev libtbb-dev libhdf5-dev libyaml-cpp-dev catch2
   python3 python3-numpy python3-h5py python3-h5netcdf python3-xarray python3-pandas
-  python3-matplotlib python3-scipy
+  python3-matplotlib python3-scipy time
 )
 
 say() { printf 'run.sh: %s\n' "$*" >&2; }
@@ -56,7 +57,7 @@ build() {
 }
 
 usage() {
-  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 case "${1:-}" in
@@ -71,6 +72,21 @@ case "${1:-}" in
     shift
     build
     ctest --test-dir build --output-on-failure -j "$(nproc 2>/dev/null || echo 2)" "$@"
+    ;;
+  sanitize)
+    # The Catch2 suite built with -fsanitize=address,undefined in build-sanitize/.
+    install_missing
+    if [[ ! -f build-sanitize/CMakeCache.txt ]]; then
+      cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRURALSIM_SANITIZE=ON >/dev/null
+    fi
+    say "building with AddressSanitizer and UndefinedBehaviorSanitizer..."
+    if ! cmake --build build-sanitize -j "$(nproc 2>/dev/null || echo 2)" --target ruralsim_tests \
+      >build-sanitize/build.log 2>&1; then
+      cat build-sanitize/build.log >&2
+      exit 1
+    fi
+    ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      build-sanitize/tests/ruralsim_tests
     ;;
   *.yaml | *.yml)
     build

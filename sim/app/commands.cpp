@@ -83,11 +83,12 @@ Parses and checks the scenario, builds its geography (reads the village table if
 resolves intervention targets. Prints a short description; exit 0 if valid, 2 if not.
 )";
 
-const char* const kReproduceHelp = R"(usage: ruralsim reproduce FILE.h5 [--threads N] [--keep]
+const char* const kReproduceHelp = R"(usage: ruralsim reproduce FILE.h5 [--threads N] [--keep] [--quiet]
 
 Re-runs the resolved scenario stored in FILE.h5 (same seed, replicate and parameters) and
 compares the content hash of the new result with the stored one. Exit 0 if they match, 1 if
-not. The re-run's file is deleted unless --keep is given.
+not. The re-run's file is deleted unless --keep is given (then it is FILE.reproduced.h5).
+--quiet drops the progress line.
 )";
 
 const char* const kParamsHelp =
@@ -214,6 +215,17 @@ RunOutcome execute(const Scenario& sc, const std::string& out_path, int threads,
                    const std::string& command_line) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::string start_time = iso_now();
+  Provenance prov;
+  // The village table is read for the provenance before the run, as the model reads it.
+  if (sc.params.geography.source == "csv") {
+    std::ifstream in(sc.csv_path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    prov.geography_csv = ss.str();
+    prov.attrs["geography_csv_sha256"] = sha256_hex(prov.geography_csv);
+    prov.attrs["geography_csv_path"] = std::filesystem::absolute(sc.csv_path).string();
+  }
+
   std::unique_ptr<tbb::global_control> gc;
   if (threads > 0)
     gc = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
@@ -271,16 +283,7 @@ RunOutcome execute(const Scenario& sc, const std::string& out_path, int threads,
   std::signal(SIGINT, old_int);
   std::signal(SIGTERM, old_term);
   outcome.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  Provenance prov;
   prov.scenario_input = sc.text;
-  if (sc.params.geography.source == "csv") {
-    std::ifstream in(sc.csv_path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    prov.geography_csv = ss.str();
-    prov.attrs["geography_csv_sha256"] = sha256_hex(prov.geography_csv);
-    prov.attrs["geography_csv_path"] = std::filesystem::absolute(sc.csv_path).string();
-  }
   prov.scenario_resolved = resolved_yaml(sc);
   auto& a = prov.attrs;
   a["ruralsim_version"] = build::kVersion;

@@ -213,7 +213,7 @@ void cross_checks(Scenario& sc, const YAML::Node& root, const Ctx& ctx) {
   auto node_of = [&](const char* sec, const char* key) {
     if (root && root.IsMap() && root[sec] && root[sec].IsMap() && root[sec][key])
       return root[sec][key];
-    return root;
+    return YAML::Node();  // not in the file (a default or a --set value): no location
   };
   const auto tpy = p.simulation.ticks_per_year;
   if (tpy != 12 && tpy != 52 && tpy != 365)
