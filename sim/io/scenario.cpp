@@ -48,8 +48,16 @@ struct Ctx {
   }
 };
 
-std::string fmt(double v) {
-  return num(v);
+std::string fmt(double v) { return num(v); }
+
+// Ten times the national scale (~490,000 villages): beyond this a typo, not a scenario.
+constexpr double kMaxVillages = 5.0e6;
+
+// Parser messages may quote bytes of a binary file: keep them printable.
+std::string printable(std::string s) {
+  for (char& ch : s)
+    if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) >= 0x7f) ch = '?';
+  return s;
 }
 
 std::string quoted(const std::string& s) {
@@ -244,6 +252,14 @@ void cross_checks(Scenario& sc, const YAML::Node& root, const Ctx& ctx) {
              "key 'output.every' = " + std::to_string(p.output.every) + " exceeds the " +
                  std::to_string(tpy * p.simulation.years) +
                  " ticks of the run (simulation.years x simulation.ticks_per_year)");
+  if (p.geography.source == "generate") {
+    const double villages = static_cast<double>(p.geography.provinces) * p.geography.counties_per_province *
+                            p.geography.towns_per_county * p.geography.villages_per_town;
+    if (villages > kMaxVillages)
+      ctx.fail(node_of("geography", "villages_per_town"),
+               "the generated geography would hold about " + fmt(villages) + " villages (geography.provinces x "
+               "counties_per_province x towns_per_county x villages_per_town); the limit is " + fmt(kMaxVillages));
+  }
   if (p.livestream.k_promo < 1)
     ctx.fail(node_of("livestream", "k_promo"), "key 'livestream.k_promo' must be at least 1");
 }
@@ -269,7 +285,7 @@ void apply_override(Scenario& sc, const std::string& ov) {
   try {
     n = YAML::Load(value);
   } catch (const YAML::Exception& e) {
-    throw InputError("--set '" + ov + "': value is not valid YAML: " + e.msg);
+    throw InputError("--set '" + ov + "': value is not valid YAML: " + printable(e.msg));
   }
   if (!n || n.IsNull()) n = YAML::Node(value);
   set_param(*spec, sc.params, n, ctx);
@@ -297,7 +313,7 @@ Scenario parse_scenario(const std::string& text, const std::string& file_label,
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw InputError(
-        located(file_label, e.mark.line + 1, e.mark.column + 1, "not valid YAML: " + e.msg));
+        located(file_label, e.mark.line + 1, e.mark.column + 1, "not valid YAML: " + printable(e.msg)));
   }
   if (!root || root.IsNull()) throw InputError(located(file_label, 0, 0, "the scenario is empty"));
   if (!root.IsMap())
