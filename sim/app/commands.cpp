@@ -11,6 +11,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -524,7 +525,7 @@ int cmd_params(const std::vector<std::string>& argv) {
   }
   Params d;
   for (const auto& s : param_table())
-    std::printf("%-40s %-14s %-14s %s\n", s.key, param_value_text(s, d).c_str(), s.unit, s.doc);
+    std::printf("%-40s %-14s %-15s %s\n", s.key, param_value_text(s, d).c_str(), s.unit, s.doc);
   return 0;
 }
 
@@ -538,8 +539,12 @@ int cmd_outputs(const std::vector<std::string>& argv) {
     std::fputs(outputs_markdown().c_str(), stdout);
     return 0;
   }
-  for (const auto& v : output_table())
-    std::printf("%-28s %-14s %s\n", v.name, v.unit, v.description);
+  int wn = 0, wu = 0;
+  for (const auto& v : output_table()) {
+    wn = std::max(wn, static_cast<int>(std::strlen(v.name)));
+    wu = std::max(wu, static_cast<int>(std::strlen(v.unit)));
+  }
+  for (const auto& v : output_table()) std::printf("%-*s  %-*s  %s\n", wn, v.name, wu, v.unit, v.description);
   return 0;
 }
 
