@@ -31,6 +31,16 @@ void Progress::update(int done, int year, int tick_in_year, double stores, doubl
   if (quiet_ || total_ <= 0) return;
   const auto now = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(now - start_).count();
+  // Recent seconds per tick, smoothed over about a second of wall time.
+  if (done > rate_done_) {
+    const double dt = std::chrono::duration<double>(now - (rate_done_ ? rate_time_ : start_)).count();
+    if (dt >= 0.25 || sec_per_tick_ < 0) {
+      const double r = dt / (done - rate_done_);
+      sec_per_tick_ = sec_per_tick_ < 0 ? r : 0.5 * sec_per_tick_ + 0.5 * r;
+      rate_done_ = done;
+      rate_time_ = now;
+    }
+  }
   const bool end = done >= total_;
   if (tty_) {
     if (!end && now - last_ < std::chrono::milliseconds(200)) return;
@@ -39,7 +49,7 @@ void Progress::update(int done, int year, int tick_in_year, double stores, doubl
     while (next_decile_ * total_ <= done * 10) ++next_decile_;
   }
   last_ = now;
-  const double eta = done > 0 ? elapsed * (total_ - done) / done : NAN;
+  const double eta = sec_per_tick_ >= 0 ? sec_per_tick_ * (total_ - done) : NAN;
   std::fprintf(
       out_,
       "%s[%3d%%] year %d tick %d | stores %.0f | Taobao Villages %.0f | elapsed %s | ETA %s%s",

@@ -17,7 +17,9 @@ class Progress {
   int total_;
   bool quiet_, tty_;
   std::FILE* out_;
-  std::chrono::steady_clock::time_point start_, last_;
+  std::chrono::steady_clock::time_point start_, last_, rate_time_;
+  int rate_done_ = 0;
+  double sec_per_tick_ = -1;  // recent rate (ticks get slower as stores accumulate)
   int next_decile_ = 1;
   bool dirty_ = false;
 };
