@@ -168,6 +168,9 @@ struct World {
   CountyState c;
   TownState t;
   RecognitionRules rules;
+  // Counties each intervention targets (by its index in the scenario), resolved once at the
+  // start: state of the run, not of the intervention objects, which several runs may share.
+  std::vector<std::vector<Id>> intervention_targets;
   std::vector<Event> events;
   // Additive output quantities: villages x kVillageQ and counties x (Q_COUNT - kVillageQ).
   // Flows accumulate until the next record; stocks are filled at the record.

@@ -59,20 +59,27 @@ struct Window {
 // Base for interventions that act on a set of counties during a window.
 class CountyIntervention : public Intervention {
  public:
-  void initialize(const World& w, const Params&, std::uint64_t seed) override {
+  void initialize(World& w, const Params&, std::uint64_t seed) const override {
+    if (w.intervention_targets.size() <= static_cast<std::size_t>(index))
+      w.intervention_targets.resize(static_cast<std::size_t>(index) + 1);
     try {
-      targets_ = target_.resolve(w, seed, static_cast<std::uint64_t>(index));
+      w.intervention_targets[static_cast<std::size_t>(index)] =
+          target_.resolve(w, seed, static_cast<std::uint64_t>(index));
     } catch (const InputError& e) {
       throw InputError(origin + ": " + e.what());
     }
   }
-  const std::vector<Id>& targets() const { return targets_; }
+  const std::vector<Id>& targets(const World& w) const {
+    return w.intervention_targets.at(static_cast<std::size_t>(index));
+  }
   void emit_events(World& w, const Clock& clk) const override {
     const double end = window_.start_year + window_.years;
-    for (auto [when, kind] : {std::pair{window_.start_year, EventKind::InterventionStart}, std::pair{end, EventKind::InterventionEnd}})
+    for (auto [when, kind] : {std::pair{window_.start_year, EventKind::InterventionStart},
+                              std::pair{end, EventKind::InterventionEnd}})
       if (in_tick(clk, when))
-        for (Id c : targets_)
-          w.events.push_back({clk.tick, static_cast<std::int32_t>(kind), static_cast<std::int64_t>(c), static_cast<double>(index)});
+        for (Id c : targets(w))
+          w.events.push_back({clk.tick, static_cast<std::int32_t>(kind),
+                              static_cast<std::int64_t>(c), static_cast<double>(index)});
   }
 
  protected:
@@ -81,12 +88,11 @@ class CountyIntervention : public Intervention {
   }
   template <class F>
   void each_village(const World& w, F&& f) const {
-    for (Id c : targets_)
+    for (Id c : targets(w))
       for (auto v = w.geo.county_village_begin[c]; v < w.geo.county_village_end[c]; ++v) f(c, v);
   }
   Window window_;
   Targeting target_;
-  std::vector<Id> targets_;
 };
 
 // Opens up to `n` stations in county c, in the villages without one that have the largest

@@ -20,7 +20,7 @@ class CountyCentreProgramme final : public CountyIntervention {
     if (per_year_ <= 0 || !window_.year_start(clk)) return;
     constexpr std::size_t kCountyQ = Q_COUNT - kVillageQ;
     std::int64_t opened = 0;
-    for (Id c : targets_) {
+    for (Id c : targets(w)) {
       if (opened >= per_year_) break;
       if (w.c.centre[c]) continue;
       w.c.centre[c] = 1;

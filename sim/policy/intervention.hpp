@@ -54,7 +54,9 @@ class Intervention {
  public:
   virtual ~Intervention() = default;
   virtual std::string type() const = 0;
-  virtual void initialize(const World& w, const Params& p, std::uint64_t seed) = 0;
+  // Resolves what the entry targets into `w` (never into the object: one scenario's
+  // interventions are shared by every run built from it).
+  virtual void initialize(World& w, const Params& p, std::uint64_t seed) const = 0;
   virtual void apply(World& w, const Params& p, const Clock& clk, std::uint64_t seed) const = 0;
   // Resolved form for provenance (YAML flow map).
   virtual std::string yaml() const = 0;

@@ -22,7 +22,7 @@ class LivestreamTraining final : public CountyIntervention {
   void apply(World& w, const Params&, const Clock& clk, std::uint64_t) const override {
     if (per_year_ <= 0 || !window_.year_start(clk)) return;
     const auto n = static_cast<std::int32_t>(per_year_);
-    for (Id c : targets_) queue_trainees(w, c, n, followers_, skill_);
+    for (Id c : targets(w)) queue_trainees(w, c, n, followers_, skill_);
   }
   std::string yaml() const override {
     std::ostringstream os;

@@ -30,7 +30,7 @@ class RuralCommissioner final : public CountyIntervention {
       w.v.brand_mult[v] *= 1.0 + (brand_ - 1.0) * s;
     });
     if (!window_.year_start(clk)) return;
-    for (Id c : targets_) {
+    for (Id c : targets(w)) {
       queue_trainees(w, c, static_cast<std::int32_t>(trainees_), followers_, 1.0);
       open_stations(w, c, stations_, static_cast<std::int32_t>(p.simulation.ticks_per_year),
                     clk.tick);

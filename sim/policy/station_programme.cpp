@@ -25,7 +25,7 @@ class StationProgramme final : public CountyIntervention {
     if (per_year_ <= 0 || !window_.year_start(clk)) return;
     const auto subsidy_ticks = static_cast<std::int32_t>(
         std::lround(subsidy_years_ * static_cast<double>(p.simulation.ticks_per_year)));
-    for (Id c : targets_) open_stations(w, c, per_year_, subsidy_ticks, clk.tick);
+    for (Id c : targets(w)) open_stations(w, c, per_year_, subsidy_ticks, clk.tick);
   }
   std::string yaml() const override {
     std::ostringstream os;

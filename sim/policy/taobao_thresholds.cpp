@@ -34,10 +34,11 @@ class TaobaoThresholds final : public Intervention {
     if (cl != "unchanged") can_lose_ = cl == "true";
   }
   std::string type() const override { return "taobao_thresholds"; }
-  void initialize(const World&, const Params&, std::uint64_t) override {}
+  void initialize(World&, const Params&, std::uint64_t) const override {}
   void emit_events(World& w, const Clock& clk) const override {
     if (in_tick(clk, from_year_))
-      w.events.push_back({clk.tick, static_cast<std::int32_t>(EventKind::InterventionStart), -1, static_cast<double>(index)});
+      w.events.push_back({clk.tick, static_cast<std::int32_t>(EventKind::InterventionStart), -1,
+                          static_cast<double>(index)});
   }
   void apply(World& w, const Params&, const Clock& clk, std::uint64_t) const override {
     if (clk.time_mid() < from_year_) return;

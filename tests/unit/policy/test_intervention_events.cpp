@@ -57,3 +57,26 @@ interventions:
   REQUIRE(opened.size() == 3);
   for (int i = 0; i < 3; ++i) CHECK(opened[i] == income[i].second);
 }
+
+TEST_CASE("runs built from one scenario keep their own intervention targets", "[policy]") {
+  // The intervention objects are shared by every run built from the scenario; targets drawn by
+  // the random rule depend on the run's seed and must stay with the run.
+  const Scenario sc = scenario_text(R"(
+name: shared
+simulation: {seed: 2, start_year: 2009, years: 1, ticks_per_year: 12}
+geography: {provinces: 1, counties_per_province: 12, towns_per_county: 1, villages_per_town: 2}
+interventions:
+  - {type: station_programme, rule: random, count: 1}
+)");
+  Simulation a(sc);
+  const auto targets_a = a.world().intervention_targets.at(0);
+  bool some_other = false;
+  for (int rep = 1; rep <= 6; ++rep) {
+    Scenario copy = sc;
+    copy.params.simulation.replicate = rep;
+    Simulation b(copy);
+    some_other = some_other || b.world().intervention_targets.at(0) != targets_a;
+    CHECK(a.world().intervention_targets.at(0) == targets_a);
+  }
+  CHECK(some_other);  // the replicates did draw other counties
+}

@@ -77,8 +77,12 @@ std::unique_ptr<Intervention> make(const std::string& yaml, int index = 0) {
   return make_intervention(YAML::Load(yaml), "test.yaml", index);
 }
 
-std::unique_ptr<Intervention> make_init(const std::string& yaml, const World& w, const Params& p) {
-  auto iv = make(yaml);
+// Each intervention gets its own index (as in a scenario's list) unless one is given: the
+// world keeps resolved targets per index.
+std::unique_ptr<Intervention> make_init(const std::string& yaml, World& w, const Params& p,
+                                        int index = -1) {
+  static int next = 0;
+  auto iv = make(yaml, index >= 0 ? index : next++);
   iv->initialize(w, p, kSeed);
   return iv;
 }
@@ -112,10 +116,11 @@ std::string input_error(F&& f) {
   return "";
 }
 
-const std::vector<Id>& targets_of(const Intervention& iv) {
+// A copy: the next intervention initialised with the same index overwrites the world's slot.
+std::vector<Id> targets_of(const Intervention& iv, const World& w) {
   const auto* ci = dynamic_cast<const CountyIntervention*>(&iv);
   REQUIRE(ci != nullptr);
-  return ci->targets();
+  return ci->targets(w);
 }
 
 bool in_counties(const World& w, Id v, const std::vector<Id>& cs) {
@@ -155,7 +160,7 @@ const std::vector<std::string> kTypes = {"rural_technology_officer", "livestream
 
 TEST_CASE("small test world is as expected", "[policy]") {
   const Params p = small_params();
-  const World w = small_world(p);
+  World w = small_world(p);
   REQUIRE(w.geo.counties() == 3);
   for (Id c = 0; c < 3; ++c)
     REQUIRE(w.geo.county_village_end[c] - w.geo.county_village_begin[c] >= 2);
@@ -275,30 +280,32 @@ TEST_CASE("out-of-range values are rejected with the key and its line", "[policy
 
 TEST_CASE("county targeting by ids and by rule", "[policy]") {
   const Params p = small_params();
-  const World w = small_world(p);
+  World w = small_world(p);
 
   SECTION("default targets every county") {
-    CHECK(targets_of(*make_init("{type: branding_programme}", w, p)) == std::vector<Id>{0, 1, 2});
+    CHECK(targets_of(*make_init("{type: branding_programme}", w, p), w) ==
+          std::vector<Id>{0, 1, 2});
   }
   SECTION("explicit ids, sorted and deduplicated") {
-    CHECK(targets_of(*make_init("{type: branding_programme, counties: [2, 0, 2]}", w, p)) ==
+    CHECK(targets_of(*make_init("{type: branding_programme, counties: [2, 0, 2]}", w, p), w) ==
           std::vector<Id>{0, 2});
   }
   SECTION("poorest") {
     Id poorest = 0;
     for (Id c = 1; c < 3; ++c)
       if (county_mean_income(w, c) < county_mean_income(w, poorest)) poorest = c;
-    CHECK(targets_of(*make_init("{type: shipping_subsidy, rule: poorest, count: 1}", w, p)) ==
+    CHECK(targets_of(*make_init("{type: shipping_subsidy, rule: poorest, count: 1}", w, p), w) ==
           std::vector<Id>{poorest});
-    CHECK(targets_of(*make_init("{type: shipping_subsidy, rule: poorest}", w, p)).size() == 3);
+    CHECK(targets_of(*make_init("{type: shipping_subsidy, rule: poorest}", w, p), w).size() == 3);
   }
   SECTION("poverty_listed with and without a count") {
     std::vector<Id> listed;
     for (Id c = 0; c < 3; ++c)
       if (w.geo.county_poverty[c]) listed.push_back(c);
-    CHECK(targets_of(*make_init("{type: internet_upgrade, rule: poverty_listed}", w, p)) == listed);
+    CHECK(targets_of(*make_init("{type: internet_upgrade, rule: poverty_listed}", w, p), w) ==
+          listed);
     const auto one =
-        targets_of(*make_init("{type: internet_upgrade, rule: poverty_listed, count: 1}", w, p));
+        targets_of(*make_init("{type: internet_upgrade, rule: poverty_listed, count: 1}", w, p), w);
     REQUIRE(one.size() == 1);
     CHECK(w.geo.county_poverty[one[0]] == 1);
     // The poorer of the two listed counties.
@@ -306,10 +313,11 @@ TEST_CASE("county targeting by ids and by rule", "[policy]") {
     CHECK(county_mean_income(w, one[0]) <= county_mean_income(w, other));
   }
   SECTION("random is deterministic in the seed") {
-    auto a = make_init("{type: station_programme, rule: random, count: 2}", w, p);
-    auto b = make_init("{type: station_programme, rule: random, count: 2}", w, p);
-    CHECK(targets_of(*a).size() == 2);
-    CHECK(targets_of(*a) == targets_of(*b));
+    auto a = make_init("{type: station_programme, rule: random, count: 2}", w, p, 0);
+    const auto ta = targets_of(*a, w);
+    auto b = make_init("{type: station_programme, rule: random, count: 2}", w, p, 0);
+    CHECK(ta.size() == 2);
+    CHECK(ta == targets_of(*b, w));
   }
   SECTION("a county id that does not exist names the entry") {
     auto iv = make("type: livestream_training\ncounties: [1, 99]\n");
@@ -511,7 +519,7 @@ TEST_CASE("station_programme opens exactly per_year in each targeted county", "[
   const Params p = small_params();
   World w = small_world(p);
   auto iv = make_init("{type: station_programme, rule: poverty_listed, per_year: 2}", w, p);
-  const auto& tg = targets_of(*iv);
+  const auto& tg = targets_of(*iv, w);
   REQUIRE(tg.size() == 2);
   const int t0 = tick_of(2015);
   step2(w, p, *iv, t0);
