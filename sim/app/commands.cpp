@@ -20,12 +20,12 @@
 #include <sstream>
 
 #include "build_info.hpp"
-#include "git_info.hpp"
 #include "core/error.hpp"
 #include "core/params.hpp"
 #include "core/progress.hpp"
 #include "core/sha256.hpp"
 #include "core/simulation.hpp"
+#include "git_info.hpp"
 #include "io/recorder.hpp"
 #include "io/scenario.hpp"
 #include "model/outputs.hpp"
@@ -84,7 +84,8 @@ Parses and checks the scenario, builds its geography (reads the village table if
 resolves intervention targets. Prints a short description; exit 0 if valid, 2 if not.
 )";
 
-const char* const kReproduceHelp = R"(usage: ruralsim reproduce FILE.h5 [--threads N] [--keep] [--quiet]
+const char* const kReproduceHelp =
+    R"(usage: ruralsim reproduce FILE.h5 [--threads N] [--keep] [--quiet]
 
 Re-runs the resolved scenario stored in FILE.h5 (same seed, replicate and parameters) and
 compares the content hash of the new result with the stored one. Exit 0 if they match, 1 if
@@ -488,7 +489,8 @@ int cmd_reproduce(const std::vector<std::string>& argv) {
     hid_t f2 = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f2 >= 0 && H5Lexists(f2, "/provenance/geography_csv", H5P_DEFAULT) > 0) {
       const std::string text = read_h5_string(f2, "/provenance/geography_csv", file);
-      csv_copy = std::filesystem::temp_directory_path() / ("ruralsim-reproduce-" + std::to_string(getpid()) + ".csv");
+      csv_copy = std::filesystem::temp_directory_path() /
+                 ("ruralsim-reproduce-" + std::to_string(getpid()) + ".csv");
       std::ofstream(csv_copy, std::ios::binary) << text;
     }
     if (f2 >= 0) H5Fclose(f2);
@@ -544,7 +546,8 @@ int cmd_outputs(const std::vector<std::string>& argv) {
     wn = std::max(wn, static_cast<int>(std::strlen(v.name)));
     wu = std::max(wu, static_cast<int>(std::strlen(v.unit)));
   }
-  for (const auto& v : output_table()) std::printf("%-*s  %-*s  %s\n", wn, v.name, wu, v.unit, v.description);
+  for (const auto& v : output_table())
+    std::printf("%-*s  %-*s  %s\n", wn, v.name, wu, v.unit, v.description);
   return 0;
 }
 

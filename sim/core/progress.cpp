@@ -33,7 +33,8 @@ void Progress::update(int done, int year, int tick_in_year, double stores, doubl
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   // Recent seconds per tick, smoothed over about a second of wall time.
   if (done > rate_done_) {
-    const double dt = std::chrono::duration<double>(now - (rate_done_ ? rate_time_ : start_)).count();
+    const double dt =
+        std::chrono::duration<double>(now - (rate_done_ ? rate_time_ : start_)).count();
     if (dt >= 0.25 || sec_per_tick_ < 0) {
       const double r = dt / (done - rate_done_);
       sec_per_tick_ = sec_per_tick_ < 0 ? r : 0.5 * sec_per_tick_ + 0.5 * r;

@@ -53,12 +53,13 @@ class Stream {
       : key_(stream_key(seed, purpose, entity, tick)) {}
   static constexpr result_type min() { return 0; }
   static constexpr result_type max() { return std::numeric_limits<result_type>::max(); }
+  // The n-th output mixes the key with a hashed counter: streams with nearby keys share no
+  // shifted subsequences (as they would with key + n * constant).
   constexpr result_type operator()() {
-    return splitmix64(key_ + (++counter_) * 0x9E3779B97F4A7C15ULL);
+    return splitmix64(key_ ^ splitmix64(++counter_ ^ 0xA0761D6478BD642FULL));
   }
   // Uniform in [0, 1) with 53 random bits.
   double uniform() { return static_cast<double>((*this)() >> 11) * 0x1.0p-53; }
-  std::uint64_t draws() const { return counter_; }
 
  private:
   std::uint64_t key_;

@@ -45,14 +45,8 @@ Simulation::Simulation(const Scenario& sc, World world) : sc_(sc), world_(std::m
   const auto& g = world_.geo;
   for (auto h : g.households) total_households_ += h;
   const std::size_t np = g.provinces();
-  province_village_begin_.assign(np, 0);
-  province_village_end_.assign(np, 0);
   province_county_begin_.assign(np, 0);
   province_county_end_.assign(np, 0);
-  for (std::size_t v = g.villages(); v-- > 0;)
-    province_village_begin_[g.village_province[v]] = static_cast<Id>(v);
-  for (std::size_t v = 0; v < g.villages(); ++v)
-    province_village_end_[g.village_province[v]] = static_cast<Id>(v + 1);
   for (std::size_t c = g.counties(); c-- > 0;)
     province_county_begin_[g.county_province[c]] = static_cast<Id>(c);
   for (std::size_t c = 0; c < g.counties(); ++c)
@@ -203,18 +197,22 @@ void Simulation::record(const StepCtx& c) {
         break;
       }
       case OutKind::TopDecileFollowers: {
-        std::vector<double> f;
-        auto collect = [&](std::size_t c0, std::size_t c1) {
+        auto collect = [&](std::size_t c0, std::size_t c1, std::vector<double>& f) {
           f.clear();
           for (auto i = w.ls.offset[c0]; i < w.ls.offset[c1]; ++i)
             if (w.ls.alive[i]) f.push_back(w.ls.followers[i]);
           return top_decile_share(f);
         };
-        for (std::size_t cc = 0; cc < nc; ++cc) record_.county[cc * nvar + k] = collect(cc, cc + 1);
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 16), [&](const auto& r) {
+          std::vector<double> local;
+          for (std::size_t cc = r.begin(); cc != r.end(); ++cc)
+            record_.county[cc * nvar + k] = collect(cc, cc + 1, local);
+        });
+        std::vector<double> f;
         for (std::size_t p = 0; p < np; ++p)
           record_.province[p * nvar + k] =
-              collect(province_county_begin_[p], province_county_end_[p]);
-        record_.national[k] = collect(0, nc);
+              collect(province_county_begin_[p], province_county_end_[p], f);
+        record_.national[k] = np == 1 ? record_.province[k] : collect(0, nc, f);
         break;
       }
       case OutKind::IncomeRatio:

@@ -65,7 +65,6 @@ class Simulation {
   std::vector<std::pair<double, double>> national_classes_, merge_scratch_;
   std::vector<double> partial_;  // per-village category attractiveness
   std::vector<double> agg_county_, agg_province_, agg_national_;  // additive rows
-  std::vector<Id> province_village_begin_, province_village_end_;
   std::vector<Id> province_county_begin_, province_county_end_;
 };
 

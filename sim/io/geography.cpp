@@ -74,8 +74,9 @@ Geography generate_geography(const Params& p, std::size_t n_categories) {
           g.village_x.push_back(vx);
           g.village_y.push_back(vy);
           const double h = gp.households_mean * lognormal1(rv, gp.households_sigma);
+          // At least 10 and at most 10 million households (no overflow for extreme sigmas).
           g.households.push_back(
-              std::max<std::int32_t>(10, static_cast<std::int32_t>(std::lround(h))));
+              static_cast<std::int32_t>(std::clamp(std::lround(h), 10L, 10000000L)));
           const bool same = rv.uniform() < gp.specialty_same_as_county;
           const auto other = draw_category(rv, cum);
           g.specialty.push_back(same ? cspec : other);
@@ -90,6 +91,9 @@ Geography generate_geography(const Params& p, std::size_t n_categories) {
   finish_geography(g, p);
   return g;
 }
+
+// About 1.2 GiB of neighbour lists; a national geography at R = 5 km needs a few million.
+constexpr std::size_t kMaxNeighbourPairs = 300'000'000;
 
 void finish_geography(Geography& g, const Params& p) {
   const std::size_t nv = g.villages(), nc = g.counties(), nt = g.towns();
@@ -177,6 +181,12 @@ void finish_geography(Geography& g, const Params& p) {
       }
     std::sort(found.begin(), found.end());
     g.nbr_index.insert(g.nbr_index.end(), found.begin(), found.end());
+    if (g.nbr_index.size() > kMaxNeighbourPairs)
+      throw InputError(
+          "the villages are so dense that the neighbour lists within adoption.radius_km (" +
+          std::to_string(R) + " km) would exceed " + std::to_string(kMaxNeighbourPairs) +
+          " pairs (after " + std::to_string(v + 1) + " of " + std::to_string(nv) +
+          " villages): reduce the radius or check the coordinates (km)");
     g.nbr_offset[v + 1] = g.nbr_index.size();
   }
 }

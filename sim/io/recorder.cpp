@@ -517,8 +517,9 @@ struct Recorder::Impl {
                               "Simulation tick (0-based) of the record");
       attach(tick.get(), rec_id, 0, s.path + "/tick");
       add_column(std::move(tick), "tick", Kind::I32, 1);
-      Handle year = create_ds(g, s.path, "year", Kind::I32, 1, dims1, max1, chunk1, false, "year",
-                              "Calendar year of the recorded tick (start_year + tick / ticks_per_year)");
+      Handle year =
+          create_ds(g, s.path, "year", Kind::I32, 1, dims1, max1, chunk1, false, "year",
+                    "Calendar year of the recorded tick (start_year + tick / ticks_per_year)");
       attach(year.get(), rec_id, 0, s.path + "/year");
       add_column(std::move(year), "year", Kind::I32, 1);
     }
@@ -752,7 +753,8 @@ struct Recorder::Impl {
     scalar("scenario_resolved", prov.scenario_resolved,
            "Resolved scenario with every default filled in");
     if (!prov.geography_csv.empty())
-      scalar("geography_csv", prov.geography_csv, "Village table (CSV) the geography was read from");
+      scalar("geography_csv", prov.geography_csv,
+             "Village table (CSV) the geography was read from");
     check(g.close(), "closing " + gp);
 
     const hid_t root = file.get();
@@ -878,7 +880,8 @@ void Recorder::append(std::int32_t tick, double time, const std::vector<double>&
   for (Series* s : {&im.national, &im.province, &im.county}) {
     Impl::push_value(s->cols[0], time);
     Impl::push_value(s->cols[1], tick);
-    Impl::push_value(s->cols[2], static_cast<std::int32_t>(im.start_year + tick / im.ticks_per_year));
+    Impl::push_value(s->cols[2],
+                     static_cast<std::int32_t>(im.start_year + tick / im.ticks_per_year));
   }
   im.push_vars(im.national, national);
   im.push_vars(im.province, province);

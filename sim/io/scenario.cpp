@@ -48,7 +48,9 @@ struct Ctx {
   }
 };
 
-std::string fmt(double v) { return num(v); }
+std::string fmt(double v) {
+  return num(v);
+}
 
 // Ten times the national scale (~490,000 villages): beyond this a typo, not a scenario.
 constexpr double kMaxVillages = 5.0e6;
@@ -253,12 +255,15 @@ void cross_checks(Scenario& sc, const YAML::Node& root, const Ctx& ctx) {
                  std::to_string(tpy * p.simulation.years) +
                  " ticks of the run (simulation.years x simulation.ticks_per_year)");
   if (p.geography.source == "generate") {
-    const double villages = static_cast<double>(p.geography.provinces) * p.geography.counties_per_province *
-                            p.geography.towns_per_county * p.geography.villages_per_town;
+    const double villages = static_cast<double>(p.geography.provinces) *
+                            p.geography.counties_per_province * p.geography.towns_per_county *
+                            p.geography.villages_per_town;
     if (villages > kMaxVillages)
       ctx.fail(node_of("geography", "villages_per_town"),
-               "the generated geography would hold about " + fmt(villages) + " villages (geography.provinces x "
-               "counties_per_province x towns_per_county x villages_per_town); the limit is " + fmt(kMaxVillages));
+               "the generated geography would hold about " + fmt(villages) +
+                   " villages (geography.provinces x "
+                   "counties_per_province x towns_per_county x villages_per_town); the limit is " +
+                   fmt(kMaxVillages));
   }
   if (p.livestream.k_promo < 1)
     ctx.fail(node_of("livestream", "k_promo"), "key 'livestream.k_promo' must be at least 1");
@@ -312,8 +317,8 @@ Scenario parse_scenario(const std::string& text, const std::string& file_label,
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw InputError(
-        located(file_label, e.mark.line + 1, e.mark.column + 1, "not valid YAML: " + printable(e.msg)));
+    throw InputError(located(file_label, e.mark.line + 1, e.mark.column + 1,
+                             "not valid YAML: " + printable(e.msg)));
   }
   if (!root || root.IsNull()) throw InputError(located(file_label, 0, 0, "the scenario is empty"));
   if (!root.IsMap())

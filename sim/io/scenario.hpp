@@ -22,10 +22,10 @@ struct Scenario {
   std::string description;
   Params params;
   std::vector<Category> categories;
-  std::vector<std::pair<int, double>> demand_table;  // (year, RMB/yr), ascending
+  std::vector<std::pair<int, double>> demand_table;                // (year, RMB/yr), ascending
   std::vector<std::shared_ptr<const Intervention>> interventions;  // immutable, shared by runs
-  std::vector<std::string> overrides;  // --set key=value, in order
-  std::string csv_path;                // geography CSV resolved against the scenario directory
+  std::vector<std::string> overrides;                              // --set key=value, in order
+  std::string csv_path;  // geography CSV resolved against the scenario directory
 };
 
 std::vector<Category> default_categories();

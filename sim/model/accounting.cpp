@@ -13,7 +13,7 @@ void accounting_step(World& w, const StepCtx& ctx) {
   const auto& g = w.geo;
   const std::size_t nv = g.villages();
   const double dt = ctx.clk.dt();
-  const double rep_decay = 1.0 - ctx.p.market.reputation_decay * dt;
+  const double rep_decay = std::exp(-ctx.p.market.reputation_decay * dt);  // exact for any rate
   const double commission = ctx.p.livestream.commission;
   auto& m = w.m;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 256), [&](const auto& r) {
@@ -42,7 +42,7 @@ void accounting_step(World& w, const StepCtx& ctx) {
           ap.fixed_cost * dt * (w.v.taobao[v] ? 1.0 - w.rules.fixed_cost_subsidy : 1.0);
       const double wage_tick = wage * 12.0 * dt;
       const double ship = w.v.ship_cost[v];
-      const auto spec = g.specialty[v];
+      const auto spec = g.county_specialty[g.village_county[v]];  // programmes brand the county's
       std::int32_t employment = 0, profitable = 0;
       double sales_v = 0, live_v = 0;
       for (auto i = mb; i < me; ++i) {

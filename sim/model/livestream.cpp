@@ -37,6 +37,7 @@ void livestream_step(World& w, const StepCtx& ctx) {
   auto& ls = w.ls;
   auto& m = w.m;
   const double mean_sessions = lp.sessions_per_week * ctx.clk.weeks();
+  const double follower_keep = std::exp(-lp.follower_decay * dt);
   const auto k_promo = static_cast<std::size_t>(lp.k_promo);
   tbb::enumerable_thread_specific<std::vector<double>> cdf_tls;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 4), [&](const auto& r) {
@@ -79,9 +80,9 @@ void livestream_step(World& w, const StepCtx& ctx) {
         }
         const double commission = lp.commission * sales;
         ls.commission_year[i] = ls.commission_year[i] * (1.0 - dt) + commission;
-        double Fn = F + lp.follower_growth * ls.skill[i] * std::pow(F, lp.follower_phi) * n_s -
-                    lp.follower_decay * F * dt;
-        ls.followers[i] = std::max(0.0, Fn);
+        // Decay as an exact factor (stable for any rate), growth from the tick's sessions.
+        ls.followers[i] = F * follower_keep +
+                          lp.follower_growth * ls.skill[i] * std::pow(F, lp.follower_phi) * n_s;
         cr[cq_index(QC_SESSIONS)] += n_s;
         cr[cq_index(QC_SESSION_SALES)] += sales;
         cr[cq_index(QC_COMMISSION)] += commission;

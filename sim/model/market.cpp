@@ -35,7 +35,7 @@ void attractiveness_step(World& w, const StepCtx& ctx, std::vector<double>& part
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
       const double vis = (w.v.taobao[v] ? 1.0 + w.rules.visibility_boost : 1.0) *
                          std::exp(-delta * w.v.delivery_days[v]);
-      const auto spec = g.specialty[v];
+      const auto spec = g.county_specialty[g.village_county[v]];  // programmes brand the county's
       const double qm = w.v.quality_mult[v], bm = w.v.brand_mult[v];
       double* part = &partial[v * ncat];
       for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i) {

@@ -95,7 +95,7 @@ void tally_stocks(World& w, const StepCtx& ctx);
 void income_classes(const World& w, const StepCtx& ctx, std::size_t vbegin, std::size_t vend,
                     std::vector<std::pair<double, double>>& out);
 
-// Deterministic sum of `n` values spaced `stride` apart: fixed blocks, fixed combine order.
+// Sum of `n` values spaced `stride` apart, in index order (serial: the same for any thread count).
 double fixed_order_sum(const double* x, std::size_t n, std::size_t stride);
 
 }  // namespace ruralsim

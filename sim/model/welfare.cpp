@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <bit>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 
 #include "model/submodels.hpp"
 
@@ -35,7 +35,8 @@ void sort_by_value(std::vector<std::pair<double, double>>& classes,
   scratch.resize(n);
   for (int p = 0; p < kPasses; ++p) {
     std::uint32_t* h = &hist[p * kBuckets];
-    if (std::any_of(h, h + kBuckets, [n](std::uint32_t c) { return c == n; })) continue;  // one bucket
+    if (std::any_of(h, h + kBuckets, [n](std::uint32_t c) { return c == n; }))
+      continue;  // one bucket
     std::uint32_t sum = 0;
     for (std::size_t b = 0; b < kBuckets; ++b) {
       const std::uint32_t c = h[b];
@@ -86,8 +87,10 @@ void merge_sorted_runs(const std::vector<const std::vector<std::pair<double, dou
     for (std::size_t i = 0; i + 1 < bounds.size(); i += 2) {
       const std::size_t a = bounds[i], m = bounds[i + 1];
       const std::size_t b = i + 2 < bounds.size() ? bounds[i + 2] : m;
-      std::merge(out.begin() + static_cast<std::ptrdiff_t>(a), out.begin() + static_cast<std::ptrdiff_t>(m),
-                 out.begin() + static_cast<std::ptrdiff_t>(m), out.begin() + static_cast<std::ptrdiff_t>(b),
+      std::merge(out.begin() + static_cast<std::ptrdiff_t>(a),
+                 out.begin() + static_cast<std::ptrdiff_t>(m),
+                 out.begin() + static_cast<std::ptrdiff_t>(m),
+                 out.begin() + static_cast<std::ptrdiff_t>(b),
                  scratch.begin() + static_cast<std::ptrdiff_t>(a),
                  [](const auto& x, const auto& y) { return x.first < y.first; });
       next.push_back(b);
@@ -100,7 +103,10 @@ void merge_sorted_runs(const std::vector<const std::vector<std::pair<double, dou
 double top_decile_share(std::vector<double>& values) {
   if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
   const std::size_t k = (values.size() + 9) / 10;
-  std::sort(values.begin(), values.end(), std::greater<double>());
+  // Partition the k largest to the front; sums in a fixed order of the partitioned values
+  // (nth_element is deterministic for the same input).
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k - 1),
+                   values.end(), std::greater<double>());
   double top = 0, all = 0;
   for (std::size_t i = 0; i < values.size(); ++i) {
     all += values[i];

@@ -38,12 +38,16 @@ const char* event_entity_level(EventKind k, std::int64_t entity) {
     case EventKind::TaobaoVillage:
     case EventKind::TaobaoVillageLost:
     case EventKind::StationOpened:
-    case EventKind::StationClosed: return "village";
+    case EventKind::StationClosed:
+      return "village";
     case EventKind::TaobaoTown:
-    case EventKind::TaobaoTownLost: return "town";
-    case EventKind::CentreOpened: return "county";
+    case EventKind::TaobaoTownLost:
+      return "town";
+    case EventKind::CentreOpened:
+      return "county";
     case EventKind::InterventionStart:
-    case EventKind::InterventionEnd: return entity < 0 ? "none" : "county";
+    case EventKind::InterventionEnd:
+      return entity < 0 ? "none" : "county";
   }
   return "none";
 }
@@ -152,11 +156,10 @@ void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose) {
   MerchantStore& src = w.m;
   MerchantStore& dst = w.m_spare;
   dst.offset.assign(nv + 1, 0);
-  for (std::size_t v = 0; v < nv; ++v) {
-    std::uint64_t alive = 0;
-    for (auto i = src.offset[v]; i < src.offset[v + 1]; ++i) alive += src.alive[i];
-    dst.offset[v + 1] = dst.offset[v] + alive + static_cast<std::uint64_t>(w.new_stores[v]);
-  }
+  // w.v.stores[v] counts the live stores (kept up to date by exit_step).
+  for (std::size_t v = 0; v < nv; ++v)
+    dst.offset[v + 1] = dst.offset[v] + static_cast<std::uint64_t>(w.v.stores[v]) +
+                        static_cast<std::uint64_t>(w.new_stores[v]);
   dst.resize(dst.offset[nv]);
   const auto& ap = ctx.p.adoption;
   const std::size_t ncat = w.categories.size();

@@ -117,7 +117,7 @@ TEST_CASE("a subsidised station stays open through losses; an unsubsidised one c
   const char* base = R"(
 name: stations
 simulation: {seed: 5, start_year: 2012, years: 2, ticks_per_year: 52}
-geography: {provinces: 1, counties_per_province: 1, towns_per_county: 1, villages_per_town: 4}
+geography: {provinces: 1, counties_per_province: 1, towns_per_county: 4, villages_per_town: 1}
 adoption: {alpha: 0, seed_share: 0}
 logistics: {station_open_parcels: 1.0e12, station_cost: 1.0e6}
 interventions:

@@ -1,6 +1,6 @@
 // Exact Gini and audience concentration.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "core/rng.hpp"
@@ -63,7 +63,7 @@ TEST_CASE("radix sort by value equals a stable sort by value", "[welfare]") {
     std::vector<std::pair<double, double>> v(n), scratch;
     for (std::size_t i = 0; i < n; ++i) {
       const double u = Stream(5, Purpose::Intervention, i, n).uniform();
-      double x = (u - 0.3) * 1e5;  // negatives, positives
+      double x = (u - 0.3) * 1e5;                       // negatives, positives
       if (i % 7 == 0) x = std::floor(x / 1000) * 1000;  // many ties
       if (i % 11 == 0) x = 0.0;
       if (i % 13 == 0) x = -0.0;
@@ -71,7 +71,8 @@ TEST_CASE("radix sort by value equals a stable sort by value", "[welfare]") {
       v[i] = {x, static_cast<double>(i)};  // the weight records the input position
     }
     auto expect = v;
-    std::stable_sort(expect.begin(), expect.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::stable_sort(expect.begin(), expect.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     sort_by_value(v, scratch);
     REQUIRE(v.size() == expect.size());
     for (std::size_t i = 0; i < n; ++i) {
