@@ -17,6 +17,21 @@ bool station_closes(std::int32_t low_ticks, std::int32_t close_ticks, std::int32
   return low_ticks > close_ticks && tick >= subsidised_until;
 }
 
+void open_station(World& w, std::size_t v, std::int32_t tick) {
+  w.v.station[v] = 1;
+  w.v.station_opened[v] = tick;
+  w.v.station_low_ticks[v] = 0;
+  vrow(w, v)[QV_STATIONS_OPENED] += 1;
+}
+
+void open_centre(World& w, std::size_t c, std::int32_t tick, double value) {
+  w.c.centre[c] = 1;
+  w.c.centre_opened[c] = tick;
+  crow(w, c)[cq_index(QC_CENTRES_OPENED)] += 1;
+  w.events.push_back({tick, static_cast<std::int32_t>(EventKind::CentreOpened),
+                      static_cast<std::int64_t>(c), value});
+}
+
 void logistics_step(World& w, const StepCtx& ctx) {
   const auto& lp = ctx.p.logistics;
   const auto& g = w.geo;
@@ -60,10 +75,7 @@ void logistics_step(World& w, const StepCtx& ctx) {
           change[v] = -1;
         }
       } else if (station_opens(w.v.parcels_year[v], ctx.p)) {
-        w.v.station[v] = 1;
-        w.v.station_opened[v] = tick;
-        w.v.station_low_ticks[v] = 0;
-        row[QV_STATIONS_OPENED] += 1;
+        open_station(w, v, tick);
         change[v] = 1;
       }
     }
@@ -80,11 +92,7 @@ void logistics_step(World& w, const StepCtx& ctx) {
       py += w.v.parcels_year[v];
     w.c.parcels_year[c] = py;
     if (!w.c.centre[c] && py >= lp.centre_open_parcels) {
-      w.c.centre[c] = 1;
-      w.c.centre_opened[c] = tick;
-      crow(w, c)[cq_index(QC_CENTRES_OPENED)] += 1;
-      w.events.push_back({tick, static_cast<std::int32_t>(EventKind::CentreOpened),
-                          static_cast<std::int64_t>(c), py});
+      open_centre(w, c, tick, py);
     }
   }
 }

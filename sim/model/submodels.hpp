@@ -59,6 +59,12 @@ bool station_opens(double parcels_year, const Params& p);
 bool station_closes(std::int32_t low_ticks, std::int32_t close_ticks, std::int32_t tick,
                     std::int32_t subsidised_until);
 void logistics_step(World& w, const StepCtx& ctx);
+// Opens a station in village v (state and the stations_opened flow; no event: callers in
+// parallel loops record events afterwards in village order).
+void open_station(World& w, std::size_t v, std::int32_t tick);
+// Opens a county centre: state, the centres_opened flow and the event (value: the county's
+// trailing-year parcel volume, or 0 for a programme).
+void open_centre(World& w, std::size_t c, std::int32_t tick, double value);
 // 6.6 accounting.cpp
 void accounting_step(World& w, const StepCtx& ctx);
 // 6.7 exit.cpp

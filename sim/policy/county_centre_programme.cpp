@@ -1,7 +1,7 @@
 // County centre programme: every calendar year of the window, opens a county logistics centre
 // in the first `per_year` targeted counties (in target order) that have none yet.
 #include "core/format.hpp"
-#include "model/outputs.hpp"
+#include "model/submodels.hpp"
 #include "policy/common.hpp"
 #include "policy/types.hpp"
 
@@ -18,16 +18,11 @@ class CountyCentreProgramme final : public CountyIntervention {
   std::string type() const override { return "county_centre_programme"; }
   void apply(World& w, const Params&, const Clock& clk, std::uint64_t) const override {
     if (per_year_ <= 0 || !window_.year_start(clk)) return;
-    constexpr std::size_t kCountyQ = Q_COUNT - kVillageQ;
     std::int64_t opened = 0;
     for (Id c : targets(w)) {
       if (opened >= per_year_) break;
       if (w.c.centre[c]) continue;
-      w.c.centre[c] = 1;
-      w.c.centre_opened[c] = clk.tick;
-      w.cq[static_cast<std::size_t>(c) * kCountyQ + (QC_CENTRES_OPENED - kVillageQ)] += 1;
-      w.events.push_back({clk.tick, static_cast<std::int32_t>(EventKind::CentreOpened),
-                          static_cast<std::int64_t>(c), 0.0});
+      open_centre(w, c, clk.tick, 0.0);
       ++opened;
     }
   }

@@ -2,7 +2,7 @@
 #include <algorithm>
 
 #include "core/clock.hpp"
-#include "model/outputs.hpp"
+#include "model/submodels.hpp"
 #include "policy/common.hpp"
 #include "policy/types.hpp"
 
@@ -51,11 +51,8 @@ void open_stations(World& w, Id c, std::int64_t n, std::int32_t subsidy_ticks, s
                    [&](Id a, Id b) { return w.v.parcels_year[a] > w.v.parcels_year[b]; });
   for (std::size_t i = 0; i < cand.size() && static_cast<std::int64_t>(i) < n; ++i) {
     const Id v = cand[i];
-    w.v.station[v] = 1;
-    w.v.station_opened[v] = tick;
-    w.v.station_low_ticks[v] = 0;
+    open_station(w, v, tick);
     w.v.station_subsidised_until[v] = tick + subsidy_ticks;
-    w.vq[static_cast<std::size_t>(v) * kVillageQ + QV_STATIONS_OPENED] += 1;
     w.events.push_back({tick, static_cast<std::int32_t>(EventKind::StationOpened),
                         static_cast<std::int64_t>(v), w.v.parcels_year[v]});
   }
