@@ -41,7 +41,17 @@ inline Trace run_trace(const Scenario& sc, int threads, bool keep_records = true
     for (const auto* v : {&r.national, &r.province, &r.county})
       t.values.insert(t.values.end(), v->begin(), v->end());
     if (keep_records) t.records.push_back(r);
+    // annual village snapshots, when the scenario writes them
+    if (s.clock().tick % s.clock().ticks_per_year == 0 && !s.last_village_snapshot().empty())
+      t.values.insert(t.values.end(), s.last_village_snapshot().begin(), s.last_village_snapshot().end());
   });
+  // events, as numbers
+  for (const Event& e : sim.world().events) {
+    t.values.push_back(e.tick);
+    t.values.push_back(e.kind);
+    t.values.push_back(static_cast<double>(e.entity));
+    t.values.push_back(e.value);
+  }
   return t;
 }
 

@@ -3,6 +3,7 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -256,27 +257,37 @@ void Simulation::village_snapshot(const StepCtx& c) {
   std::vector<double>& out = snapshot_;
   out.assign(nv * nvar, std::numeric_limits<double>::quiet_NaN());
   tally_stocks(w, c);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 256), [&](const auto& r) {
+  const auto& g = w.geo;
+  // Parallel over counties: each county's livestreamers are bucketed by village once.
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, g.counties(), 4), [&](const auto& r) {
     std::vector<std::pair<double, double>> cls;
     std::vector<double> row(Q_COUNT, 0.0);
-    for (std::size_t v = r.begin(); v != r.end(); ++v) {
-      std::copy(&w.vq[v * kVillageQ], &w.vq[v * kVillageQ] + kVillageQ, row.begin());
-      for (int q = 0; q < kVillageQ; ++q)
-        if (q_is_flow(q)) row[q] += w.vq_year[v * kVillageQ + q];
-      for (std::size_t k = 0; k < nvar; ++k) {
-        const auto& var = vars[k];
-        if (!var.village) continue;
-        double val = 0;
-        if (var.kind == OutKind::GiniIncome) {
-          cls.clear();
-          income_classes(w, c, v, v + 1, cls);
-          val = gini(cls);
-        } else if (var.kind == OutKind::IncomeRatio) {
-          val = income_ratio(row.data(), c);
-        } else {
-          val = derived_value(var, row.data());
+    for (std::size_t cc = r.begin(); cc != r.end(); ++cc) {
+      const auto streamers =
+          livestreamer_incomes(w, g.county_village_begin[cc], g.county_village_end[cc]);
+      for (std::size_t v = g.county_village_begin[cc]; v < g.county_village_end[cc]; ++v) {
+        std::copy(&w.vq[v * kVillageQ], &w.vq[v * kVillageQ] + kVillageQ, row.begin());
+        for (int q = 0; q < kVillageQ; ++q)
+          if (q_is_flow(q)) row[q] += w.vq_year[v * kVillageQ + q];
+        for (std::size_t k = 0; k < nvar; ++k) {
+          const auto& var = vars[k];
+          if (!var.village) continue;
+          double val = 0;
+          if (var.kind == OutKind::GiniIncome) {
+            cls.clear();
+            const auto [lo, hi] = std::equal_range(
+                streamers.begin(), streamers.end(), std::pair<Id, double>{static_cast<Id>(v), 0.0},
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+            income_classes(w, c, v, v + 1, streamers.data() + (lo - streamers.begin()),
+                           streamers.data() + (hi - streamers.begin()), cls);
+            val = gini(cls);
+          } else if (var.kind == OutKind::IncomeRatio) {
+            val = income_ratio(row.data(), c);
+          } else {
+            val = derived_value(var, row.data());
+          }
+          out[v * nvar + k] = val;
         }
-        out[v * nvar + k] = val;
       }
     }
   });

@@ -100,6 +100,14 @@ void tally_stocks(World& w, const StepCtx& ctx);
 // livestreamer household. Requires tally_stocks() for the current tick.
 void income_classes(const World& w, const StepCtx& ctx, std::size_t vbegin, std::size_t vend,
                     std::vector<std::pair<double, double>>& out);
+// The same with the livestreamers of villages [vbegin, vend) given as (village, trailing-year
+// commission), sorted by village (see livestreamer_incomes): lets a caller bucket a county's
+// livestreamers once for many village ranges.
+void income_classes(const World& w, const StepCtx& ctx, std::size_t vbegin, std::size_t vend,
+                    const std::pair<Id, double>* sbegin, const std::pair<Id, double>* send,
+                    std::vector<std::pair<double, double>>& out);
+std::vector<std::pair<Id, double>> livestreamer_incomes(const World& w, std::size_t vbegin,
+                                                        std::size_t vend);
 
 // Sum of `n` values spaced `stride` apart, in index order (serial: the same for any thread count).
 double fixed_order_sum(const double* x, std::size_t n, std::size_t stride);

@@ -176,22 +176,36 @@ void tally_stocks(World& w, const StepCtx& ctx) {
   });
 }
 
-void income_classes(const World& w, const StepCtx& ctx, std::size_t vbegin, std::size_t vend,
-                    std::vector<std::pair<double, double>>& out) {
-  if (vbegin >= vend) return;
-  const auto& g = w.geo;
-  const auto& m = w.m;
-  const auto& ls = w.ls;
-  const double ts = ctx.p.accounting.time_share;
-  // Livestreamers of these villages, by village (they are stored grouped by county).
+std::vector<std::pair<Id, double>> livestreamer_incomes(const World& w, std::size_t vbegin,
+                                                        std::size_t vend) {
   std::vector<std::pair<Id, double>> streamers;
+  if (vbegin >= vend) return streamers;
+  const auto& g = w.geo;
+  const auto& ls = w.ls;
+  // Livestreamers are stored grouped by county: scan the counties of these villages.
   const auto c0 = g.village_county[vbegin], c1 = g.village_county[vend - 1];
   for (auto i = ls.offset[c0]; i < ls.offset[c1 + 1]; ++i)
     if (ls.alive[i] && ls.village[i] >= vbegin && ls.village[i] < vend)
       streamers.emplace_back(ls.village[i], ls.commission_year[i]);
   std::stable_sort(streamers.begin(), streamers.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
-  auto st = streamers.begin();
+  return streamers;
+}
+
+void income_classes(const World& w, const StepCtx& ctx, std::size_t vbegin, std::size_t vend,
+                    std::vector<std::pair<double, double>>& out) {
+  const auto streamers = livestreamer_incomes(w, vbegin, vend);
+  income_classes(w, ctx, vbegin, vend, streamers.data(), streamers.data() + streamers.size(), out);
+}
+
+void income_classes(const World& w, const StepCtx& ctx, std::size_t vbegin, std::size_t vend,
+                    const std::pair<Id, double>* sbegin, const std::pair<Id, double>* send,
+                    std::vector<std::pair<double, double>>& out) {
+  if (vbegin >= vend) return;
+  const auto& g = w.geo;
+  const auto& m = w.m;
+  const double ts = ctx.p.accounting.time_share;
+  auto st = sbegin;
   for (std::size_t v = vbegin; v < vend; ++v) {
     const double y0 = base_income_at(w, ctx, v);
     const double wage_income = w.v.wage[v] * 12.0;
@@ -209,7 +223,7 @@ void income_classes(const World& w, const StepCtx& ctx, std::size_t vbegin, std:
     double others = std::max(0.0, g.households[v] - w.v.stores[v] - employment);
     double employed = employment;
     std::size_t store = first_store, extra = 0;
-    for (; st != streamers.end() && st->first == v; ++st) {
+    for (; st != send && st->first == v; ++st) {
       if (others >= 1) {
         out.emplace_back(y0 + st->second, 1.0);
         others -= 1;

@@ -30,7 +30,14 @@ logistics: {station_open_parcels: 8000}
 }  // namespace
 
 TEST_CASE("same seed gives identical results for 1, 2 and 8 threads", "[determinism]") {
-  const Scenario sc = scenario_text(kSmall);
+  // Every output level, the village snapshots and the events, with programmes of every kind of
+  // effect (random targeting, stations, training, branding) running.
+  const Scenario sc = scenario_text(std::string(kSmall) + R"(output: {village_snapshots: true}
+interventions:
+  - {type: rural_commissioner, rule: random, count: 2, start_year: 2013, years: 2}
+  - {type: station_programme, rule: poorest, count: 2, start_year: 2014, years: 2, per_year: 2}
+  - {type: livestream_training, rule: highest_potential, count: 3, start_year: 2014, years: 3}
+)");
   const Trace t1 = run_trace(sc, 1, false);
   const Trace t2 = run_trace(sc, 2, false);
   const Trace t8 = run_trace(sc, 8, false);
