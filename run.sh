@@ -8,7 +8,11 @@
 #   ./run.sh build                                          only install and build
 #   ./run.sh sanitize                                       tests under AddressSanitizer + UBSan
 set -euo pipefail
-cd "$(dirname "$0")"
+# Paths given by the caller (scenario files, --out) are relative to the caller's directory; the
+# build happens in the project directory.
+caller=$(pwd)
+root=$(cd "$(dirname "$0")" && pwd)
+cd "$root"
 
 DEBIAN_PACKAGES=(
   cmake g++ make pkg-config git
@@ -90,10 +94,12 @@ case "${1:-}" in
     ;;
   *.yaml | *.yml)
     build
-    exec build/ruralsim run "$@"
+    cd "$caller"
+    exec "$root/build/ruralsim" run "$@"
     ;;
   *)
     build
-    exec build/ruralsim "$@"
+    cd "$caller"
+    exec "$root/build/ruralsim" "$@"
     ;;
 esac
