@@ -138,6 +138,7 @@ struct Params {
     double station_capacity = 150000.0;
     double congestion_days = 1.0;
     double centre_open_parcels = 1.5e6;
+    double centre_capacity = 5.0e6;
     double initial_centre_share = 0.0;
     double parcels_in_per_household = 6.0;
     double parcels_in_income_elasticity = 1.0;

@@ -20,7 +20,8 @@ void internet_step(World& w, const StepCtx& ctx) {
 }
 
 // Shipping cost per parcel and delivery days from the best available node (station < county
-// centre < none); a station above its capacity adds congestion days.
+// centre < none); a station or a county centre above its capacity adds congestion days
+// (congestion_days per unit of utilisation above 1; a centre's load is its county's volume).
 void service_level(World& w, const StepCtx& ctx) {
   const auto& lp = ctx.p.logistics;
   const auto& g = w.geo;
@@ -36,6 +37,8 @@ void service_level(World& w, const StepCtx& ctx) {
       } else if (w.c.centre[g.village_county[v]]) {
         cost = lp.cost_centre_base + lp.cost_centre_per_km * d;
         days = lp.days_centre;
+        const double util = w.c.parcels_year[g.village_county[v]] / lp.centre_capacity;
+        if (util > 1.0) days += lp.congestion_days * (util - 1.0);
       } else {
         cost = lp.cost_none_base + lp.cost_none_per_km * d;
         days = lp.days_none;
