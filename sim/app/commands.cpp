@@ -360,9 +360,11 @@ int cmd_run(const std::vector<std::string>& argv) {
   std::string out;
   if (a.opts.count("--out")) {
     out = a.opts.at("--out");
+    if (std::filesystem::is_directory(out))
+      throw InputError("--out " + out + ": is a directory; give a file name, e.g. " +
+                       (std::filesystem::path(out) / (sc.name + ".h5")).string());
     if (std::filesystem::exists(out) && !a.opts.count("--overwrite"))
-      throw InputError(out + ": exists already; choose another --out or add --overwrite");
-    if (std::filesystem::is_directory(out)) throw InputError(out + ": is a directory");
+      throw InputError("--out " + out + ": exists already; choose another --out or add --overwrite");
   } else {
     out = default_out(sc);
   }
