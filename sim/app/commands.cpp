@@ -240,14 +240,12 @@ RunOutcome execute(const Scenario& sc, const std::string& out_path, int threads,
   sim.set_recorder(&rec);
   Progress progress(sim.clock().total_ticks, quiet);
   RunOutcome outcome;
-  const auto& vars = output_table();
   const auto iv = [&](const char* n) { return sim.var_index(n); };
   const std::size_t i_stores = iv("stores"), i_tv = iv("taobao_villages"),
                     i_towns = iv("taobao_towns"), i_sales = iv("sales_total"),
                     i_live = iv("sales_livestream"), i_st = iv("stations"),
                     i_cc = iv("county_centres"), i_ls = iv("livestreamers"),
                     i_inc = iv("mean_household_income"), i_gini = iv("gini_income");
-  (void)vars;
   g_signal = 0;
   auto old_int = std::signal(SIGINT, on_signal);
   auto old_term = std::signal(SIGTERM, on_signal);
@@ -319,8 +317,7 @@ RunOutcome execute(const Scenario& sc, const std::string& out_path, int threads,
   return outcome;
 }
 
-void print_summary(const Scenario& sc, const World& w_geo_only, const RunOutcome& o) {
-  (void)w_geo_only;
+void print_summary(const Scenario& sc, const RunOutcome& o) {
   std::printf("\nruralsim %s | scenario '%s' | seed %lld | %lld years x %lld ticks\n",
               build::kVersion, sc.name.c_str(), static_cast<long long>(sc.params.simulation.seed),
               static_cast<long long>(sc.params.simulation.years),
@@ -364,7 +361,8 @@ int cmd_run(const std::vector<std::string>& argv) {
       throw InputError("--out " + out + ": is a directory; give a file name, e.g. " +
                        (std::filesystem::path(out) / (sc.name + ".h5")).string());
     if (std::filesystem::exists(out) && !a.opts.count("--overwrite"))
-      throw InputError("--out " + out + ": exists already; choose another --out or add --overwrite");
+      throw InputError("--out " + out +
+                       ": exists already; choose another --out or add --overwrite");
   } else {
     out = default_out(sc);
   }
@@ -372,7 +370,7 @@ int cmd_run(const std::vector<std::string>& argv) {
   for (const auto& s : argv) cmdline += " " + s;
   const RunOutcome o = execute(sc, out, threads, quiet, cmdline);
   if (!quiet)
-    print_summary(sc, World{}, o);
+    print_summary(sc, o);
   else
     std::printf("%s\n", o.path.c_str());
   return 0;
@@ -401,36 +399,35 @@ int cmd_validate(const std::vector<std::string>& argv) {
   return 0;
 }
 
+// Reads a scalar string (variable or fixed length) through `read(type, buffer)`, in the stored
+// type: ASCII and UTF-8 strings do not convert into each other. False if the read fails.
+template <class Read>
+bool read_string_value(hid_t type, Read read, std::string& out) {
+  if (H5Tis_variable_str(type) > 0) {
+    char* s = nullptr;
+    if (read(type, static_cast<void*>(&s)) < 0) return false;
+    out = s ? s : "";
+    if (s) H5free_memory(s);
+    return true;
+  }
+  std::string buf(H5Tget_size(type), '\0');
+  if (read(type, static_cast<void*>(buf.data())) < 0) return false;
+  out = buf.c_str();
+  return true;
+}
+
 std::string read_h5_string(hid_t file, const char* dset_path, const std::string& fname) {
   hid_t d = H5Dopen2(file, dset_path, H5P_DEFAULT);
   if (d < 0)
     throw InputError(fname + ": no dataset " + dset_path + " (not a ruralsim output file?)");
   hid_t t = H5Dget_type(d);
   std::string out;
-  if (H5Tis_variable_str(t) > 0) {
-    char* s = nullptr;
-    hid_t mt = H5Tcopy(t);  // same character set as stored (ASCII and UTF-8 do not convert)
-    if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) < 0) {
-      H5Tclose(mt);
-      H5Tclose(t);
-      H5Dclose(d);
-      throw InputError(fname + ": cannot read " + dset_path);
-    }
-    if (s) {
-      out = s;
-      hid_t sp = H5Dget_space(d);
-      H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, &s);
-      H5Sclose(sp);
-    }
-    H5Tclose(mt);
-  } else {
-    const std::size_t n = H5Tget_size(t);
-    std::string buf(n, '\0');
-    H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data());
-    out = buf.c_str();
-  }
+  const bool ok = read_string_value(
+      t, [&](hid_t mt, void* buf) { return H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf); },
+      out);
   H5Tclose(t);
   H5Dclose(d);
+  if (!ok) throw InputError(fname + ": cannot read " + dset_path);
   return out;
 }
 
@@ -440,22 +437,11 @@ std::string read_h5_attr(hid_t file, const char* name, const std::string& fname)
   hid_t at = H5Aopen(file, name, H5P_DEFAULT);
   hid_t t = H5Aget_type(at);
   std::string out;
-  if (H5Tis_variable_str(t) > 0) {
-    char* s = nullptr;
-    hid_t mt = H5Tcopy(t);
-    if (H5Aread(at, mt, &s) >= 0 && s) {
-      out = s;
-      H5free_memory(s);
-    }
-    H5Tclose(mt);
-  } else {
-    const std::size_t n = H5Tget_size(t);
-    std::string buf(n, '\0');
-    H5Aread(at, t, buf.data());
-    out = buf.c_str();
-  }
+  const bool ok = read_string_value(
+      t, [&](hid_t mt, void* buf) { return H5Aread(at, mt, buf); }, out);
   H5Tclose(t);
   H5Aclose(at);
+  if (!ok) throw InputError(fname + ": cannot read attribute " + name);
   return out;
 }
 

@@ -113,8 +113,7 @@ void Simulation::run(const std::function<void(const Simulation&)>& on_tick) {
 namespace {
 
 double urban_per_capita(const StepCtx& c) {
-  return c.p.income.urban_per_capita *
-         std::exp(std::log1p(c.p.income.urban_growth) * c.clk.years_elapsed());
+  return c.p.income.urban_per_capita * growth_factor(c.p.income.urban_growth, c.clk);
 }
 
 double income_ratio(const double* row, const StepCtx& c) {

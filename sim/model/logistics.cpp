@@ -40,9 +40,8 @@ void logistics_step(World& w, const StepCtx& ctx) {
   const auto tick = ctx.clk.tick;
   const auto close_ticks =
       static_cast<std::int32_t>(std::lround(lp.station_close_years * ctx.clk.ticks_per_year));
-  const double ref_income =
-      ctx.p.geography.base_income_mean *
-      std::exp(std::log1p(ctx.p.income.base_growth) * ctx.clk.years_elapsed());
+  const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
+  const double ref_income = ctx.p.geography.base_income_mean * grow;
   std::vector<std::int8_t> change(nv, 0);
   auto& m = w.m;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 512), [&](const auto& r) {
@@ -50,7 +49,7 @@ void logistics_step(World& w, const StepCtx& ctx) {
       double out = 0;
       for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i)
         out += (m.sales_org[i] + m.sales_live[i]) / w.categories[m.category[i]].order_value;
-      const double y = base_income_at(w, ctx, v);
+      const double y = g.base_income[v] * grow;
       const double c_in = lp.parcels_in_per_household *
                           (lp.parcels_in_income_elasticity == 1.0
                                ? y / ref_income

@@ -92,7 +92,9 @@ void merge_sorted_runs(const std::vector<const std::vector<std::pair<double, dou
                        std::vector<std::pair<double, double>>& scratch);
 // Share of the total held by the top 10% (ceil) of values; reorders the input.
 double top_decile_share(std::vector<double>& values);
-double base_income_at(const World& w, const StepCtx& ctx, std::size_t v);
+// Growth factor (1 + rate)^t of an exogenous income path at the middle of the tick; callers
+// compute it once per tick and multiply the start-year values by it.
+double growth_factor(double rate_per_year, const Clock& clk);
 // Fills the stock quantities of w.vq / w.cq for the current state.
 void tally_stocks(World& w, const StepCtx& ctx);
 // Household income classes (value RMB/yr, households) of villages [vbegin, vend) appended to

@@ -115,9 +115,8 @@ double top_decile_share(std::vector<double>& values) {
   return all > 0 ? top / all : 0.0;
 }
 
-double base_income_at(const World& w, const StepCtx& ctx, std::size_t v) {
-  return w.geo.base_income[v] *
-         std::exp(std::log1p(ctx.p.income.base_growth) * ctx.clk.years_elapsed());
+double growth_factor(double rate_per_year, const Clock& clk) {
+  return std::exp(std::log1p(rate_per_year) * clk.years_elapsed());
 }
 
 void tally_stocks(World& w, const StepCtx& ctx) {
@@ -143,6 +142,7 @@ void tally_stocks(World& w, const StepCtx& ctx) {
     cr[cq_index(QC_TAOBAO_TOWNS)] = towns[c];
   }
   const double ts = ctx.p.accounting.time_share;
+  const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
   auto& m = w.m;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, g.villages(), 512), [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
@@ -156,7 +156,7 @@ void tally_stocks(World& w, const StepCtx& ctx) {
         employment += m.employees[i];
       }
       const double M = w.v.stores[v];
-      const double y0 = base_income_at(w, ctx, v);
+      const double y0 = g.base_income[v] * grow;
 
       row[QV_HOUSEHOLDS] = H;
       row[QV_STORES] = M;
@@ -205,9 +205,10 @@ void income_classes(const World& w, const StepCtx& ctx, std::size_t vbegin, std:
   const auto& g = w.geo;
   const auto& m = w.m;
   const double ts = ctx.p.accounting.time_share;
+  const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
   auto st = sbegin;
   for (std::size_t v = vbegin; v < vend; ++v) {
-    const double y0 = base_income_at(w, ctx, v);
+    const double y0 = g.base_income[v] * grow;
     const double wage_income = w.v.wage[v] * 12.0;
     const std::size_t first_store = out.size();
     double employment = 0;

@@ -69,6 +69,31 @@ void MerchantStore::resize(std::size_t n) {
   sales_live.resize(n);
 }
 
+void MerchantStore::copy_entry(const MerchantStore& s, std::size_t i, std::size_t j) {
+  village[j] = s.village[i];
+  category[j] = s.category[i];
+  alive[j] = s.alive[i];
+  loss_ticks[j] = s.loss_ticks[i];
+  birth_tick[j] = s.birth_tick[i];
+  employees[j] = s.employees[i];
+  quality[j] = s.quality[i];
+  reputation[j] = s.reputation[i];
+  brand[j] = s.brand[i];
+  profit_year[j] = s.profit_year[i];
+  cum_profit[j] = s.cum_profit[i];
+}
+
+void StreamerStore::copy_entry(const StreamerStore& s, std::size_t i, std::size_t j) {
+  county[j] = s.county[i];
+  village[j] = s.village[i];
+  alive[j] = s.alive[i];
+  trained[j] = s.trained[i];
+  skill[j] = s.skill[i];
+  followers[j] = s.followers[i];
+  birth_tick[j] = s.birth_tick[i];
+  commission_year[j] = s.commission_year[i];
+}
+
 void StreamerStore::resize(std::size_t n) {
   county.resize(n);
   village.resize(n);
@@ -167,19 +192,7 @@ void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose) {
     for (std::size_t v = range.begin(); v != range.end(); ++v) {
       auto j = dst.offset[v];
       for (auto i = src.offset[v]; i < src.offset[v + 1]; ++i) {
-        if (!src.alive[i]) continue;
-        dst.village[j] = src.village[i];
-        dst.category[j] = src.category[i];
-        dst.alive[j] = 1;
-        dst.loss_ticks[j] = src.loss_ticks[i];
-        dst.birth_tick[j] = src.birth_tick[i];
-        dst.employees[j] = src.employees[i];
-        dst.quality[j] = src.quality[i];
-        dst.reputation[j] = src.reputation[i];
-        dst.brand[j] = src.brand[i];
-        dst.profit_year[j] = src.profit_year[i];
-        dst.cum_profit[j] = src.cum_profit[i];
-        ++j;
+        if (src.alive[i]) dst.copy_entry(src, i, j++);
       }
       const int n_new = w.new_stores[v];
       if (n_new == 0) continue;
@@ -226,16 +239,7 @@ void rebuild_streamers(World& w, const std::vector<std::int32_t>& organic, const
     for (std::size_t c = range.begin(); c != range.end(); ++c) {
       auto j = dst.offset[c];
       for (auto i = src.offset[c]; i < src.offset[c + 1]; ++i) {
-        if (!src.alive[i]) continue;
-        dst.county[j] = src.county[i];
-        dst.village[j] = src.village[i];
-        dst.alive[j] = 1;
-        dst.trained[j] = src.trained[i];
-        dst.skill[j] = src.skill[i];
-        dst.followers[j] = src.followers[i];
-        dst.birth_tick[j] = src.birth_tick[i];
-        dst.commission_year[j] = src.commission_year[i];
-        ++j;
+        if (src.alive[i]) dst.copy_entry(src, i, j++);
       }
       const int n_org = organic[c], n_tr = w.c.trained_pending[c];
       if (n_org + n_tr == 0) continue;

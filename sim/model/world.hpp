@@ -74,6 +74,9 @@ struct MerchantStore {
   std::vector<double> sales_live;
   std::size_t size() const { return village.size(); }
   void resize(std::size_t n);
+  // Copies the state of entry i of `src` into entry j (the per-tick rebuild); scratch fields are
+  // not copied. Declared beside resize() so that a new field is added to both.
+  void copy_entry(const MerchantStore& src, std::size_t i, std::size_t j);
 };
 
 // Livestreamers, grouped by home county: [offset[c], offset[c+1]).
@@ -87,6 +90,7 @@ struct StreamerStore {
   std::vector<double> commission_year;  // trailing-year commission, RMB/yr
   std::size_t size() const { return county.size(); }
   void resize(std::size_t n);
+  void copy_entry(const StreamerStore& src, std::size_t i, std::size_t j);
 };
 
 struct VillageState {
