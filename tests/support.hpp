@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the tests.
 #include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include <cstring>
 #include <fstream>
@@ -29,12 +30,11 @@ inline Scenario scenario_text(const std::string& text, const std::vector<std::st
 struct Trace {
   std::vector<double> values;
   std::vector<Record> records;
+  int arena_concurrency = 0;  // threads the run was given
 };
 
-inline Trace run_trace(const Scenario& sc, int threads, bool keep_records = true) {
-  tbb::global_control gc(tbb::global_control::max_allowed_parallelism, threads);
+inline void run_trace_in_arena(const Scenario& sc, bool keep_records, Trace& t) {
   Simulation sim(sc);
-  Trace t;
   sim.run([&](const Simulation& s) {
     const Record& r = s.last_record();
     if (r.tick != s.clock().tick - 1) return;
@@ -43,7 +43,8 @@ inline Trace run_trace(const Scenario& sc, int threads, bool keep_records = true
     if (keep_records) t.records.push_back(r);
     // annual village snapshots, when the scenario writes them
     if (s.clock().tick % s.clock().ticks_per_year == 0 && !s.last_village_snapshot().empty())
-      t.values.insert(t.values.end(), s.last_village_snapshot().begin(), s.last_village_snapshot().end());
+      t.values.insert(t.values.end(), s.last_village_snapshot().begin(),
+                      s.last_village_snapshot().end());
   });
   // events, as numbers
   for (const Event& e : sim.world().events) {
@@ -52,6 +53,16 @@ inline Trace run_trace(const Scenario& sc, int threads, bool keep_records = true
     t.values.push_back(static_cast<double>(e.entity));
     t.values.push_back(e.value);
   }
+}
+
+// Runs in an arena of exactly `threads` threads (more than the machine's cores if asked: the
+// global limit is raised too), so that "8 threads" means 8 even on a 2-core machine.
+inline Trace run_trace(const Scenario& sc, int threads, bool keep_records = true) {
+  tbb::global_control gc(tbb::global_control::max_allowed_parallelism, threads);
+  tbb::task_arena arena(threads);
+  Trace t;
+  arena.execute([&] { run_trace_in_arena(sc, keep_records, t); });
+  t.arena_concurrency = arena.max_concurrency();
   return t;
 }
 

@@ -42,6 +42,9 @@ interventions:
   const Trace t2 = run_trace(sc, 2, false);
   const Trace t8 = run_trace(sc, 8, false);
   REQUIRE(t1.values.size() > 1000);
+  CHECK(t1.arena_concurrency == 1);
+  CHECK(t2.arena_concurrency == 2);
+  CHECK(t8.arena_concurrency == 8);
   CHECK(same_bits(t1.values, t2.values));
   CHECK(same_bits(t1.values, t8.values));
 }
