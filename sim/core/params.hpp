@@ -25,8 +25,8 @@ struct Params {
     std::int64_t provinces = 1;
     std::int64_t counties_per_province = 6;
     std::int64_t towns_per_county = 10;
-    double villages_per_town = 12.0;
-    double households_mean = 330.0;
+    double villages_per_town = 17.5;
+    double households_mean = 340.0;
     double households_sigma = 0.45;
     double province_size_km = 600.0;
     double county_radius_km = 35.0;
@@ -36,16 +36,16 @@ struct Params {
     double sigma_town = 0.4;
     double sigma_village = 0.5;
     double specialty_same_as_county = 0.7;
-    double base_income_mean = 18000.0;
+    double base_income_mean = 18036.0;
     double base_income_sigma = 0.35;
     double rollout_offset_sd = 1.0;
     double industrial_base_sigma = 0.25;
-    double poverty_share = 0.3;
+    double poverty_share = 0.29;
   } geography;
 
   struct Internet {
-    double k = 0.45;
-    double t_mid = 2013.0;
+    double k = 0.19;
+    double t_mid = 2019.6;
   } internet;
 
   struct Adoption {
@@ -62,20 +62,28 @@ struct Params {
     double tv_spillover_neighbour = 0.1;
     double p_specialty = 0.8;
     double sigma_q = 0.5;
+    double quality_tail_shape = 1.5;
     double seed_share = 0.0004;
+    double income_sigma = 0.5;
+    double neighbour_weight = 0.5;
+    double prior_weight = 5.0;
+    double entry_cost = 5000.0;
+    double discount_rate = 0.1;
   } adoption;
 
   struct Market {
-    double demand_initial = 1.7e10;
+    double demand_initial = 2.5e10;
     double demand_growth = 0.35;
     double physical_share = 0.63;
     double phi_rural = 1.0;
-    double national_households = 1.617e8;
+    double national_households = 2.061e8;
     double outside_per_household = 0.005;
     double rho = 0.5;
     double delta_delivery = 0.08;
     double reputation_orders = 2000.0;
     double reputation_decay = 0.2;
+    double demand_growth_longrun = 0.05;
+    double demand_decay_years = 3.0;
   } market;
 
   struct Accounting {
@@ -83,7 +91,9 @@ struct Params {
     double revenue_per_worker = 400000.0;
     double wage_min = 3000.0;
     double wage_max = 5000.0;
-    double time_share = 0.5;
+    double time_share_side = 0.25;
+    double time_share_full = 0.8;
+    double scale_exponent = 0.5;
   } accounting;
 
   struct Exit {
@@ -101,7 +111,9 @@ struct Params {
     std::int64_t town_stores = 300;
     double visibility_boost = 0.3;
     double fixed_cost_subsidy = 0.0;
-    bool can_lose = false;
+    bool can_lose = true;
+    std::string village_rule = "sales and (stores or share)";
+    std::string town_rule = "villages and (sales or stores)";
   } recognition;
 
   struct Livestream {
@@ -120,6 +132,8 @@ struct Params {
     double follower_phi = 0.8;
     double follower_decay = 1.4;
     double exit_hazard = 0.1;
+    double channel_share = 0.25;
+    double outside_strength = 1.0;
   } livestream;
 
   struct Logistics {
@@ -144,18 +158,24 @@ struct Params {
     double parcels_in_income_elasticity = 1.0;
     double basket_value = 80.0;
     double saving_share = 0.1;
+    double buyer_cost_share = 0.5;
+    double delay_cost = 0.5;
+    double purchases_none = 0.4;
+    double purchases_centre = 0.7;
+    double purchases_station = 1.0;
   } logistics;
 
   struct Income {
     double base_growth = 0.095;
     double household_size = 3.5;
     double urban_per_capita = 17175.0;
-    double urban_growth = 0.085;
+    double urban_growth = 0.088;
   } income;
 
   struct Output {
     std::int64_t every = 1;
     bool village_snapshots = false;
+    double large_store_sales = 1.0e6;
   } output;
 };
 

@@ -27,6 +27,8 @@ enum class Purpose : std::uint32_t {
   CentreProgramme,
   SeedAttributes,
   StreamerAttributes,
+  StoreChoice,
+  StationPlacement,
 };
 
 inline constexpr std::uint64_t splitmix64(std::uint64_t x) {

@@ -154,6 +154,7 @@ void Simulation::record(const StepCtx& c) {
 
   const auto& vars = output_table();
   const std::size_t nvar = vars.size();
+  const bool last_tick = clock_.tick + 1 == clock_.total_ticks;
   record_.tick = clock_.tick;
   record_.time = clock_.time_end();
   record_.national.assign(nvar, 0.0);
@@ -213,6 +214,35 @@ void Simulation::record(const StepCtx& c) {
           record_.province[p * nvar + k] =
               collect(province_county_begin_[p], province_county_end_[p], f);
         record_.national[k] = np == 1 ? record_.province[k] : collect(0, nc, f);
+        break;
+      }
+      case OutKind::TopSalesShare: {
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        if (!clock_.year_end() && !last_tick) {
+          for (std::size_t cc = 0; cc < nc; ++cc) record_.county[cc * nvar + k] = nan;
+          for (std::size_t p = 0; p < np; ++p) record_.province[p * nvar + k] = nan;
+          record_.national[k] = nan;
+          break;
+        }
+        auto collect = [&](std::size_t c0, std::size_t c1, std::vector<double>& s) {
+          s.clear();
+          if (c0 >= c1) return nan;
+          const auto& m = w.m;
+          for (auto i = m.offset[g.county_village_begin[c0]];
+               i < m.offset[g.county_village_end[c1 - 1]]; ++i)
+            if (m.alive[i]) s.push_back(m.sales_year[i]);
+          return top_share(s, 0.01);
+        };
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 4), [&](const auto& r) {
+          std::vector<double> local;
+          for (std::size_t cc = r.begin(); cc != r.end(); ++cc)
+            record_.county[cc * nvar + k] = collect(cc, cc + 1, local);
+        });
+        std::vector<double> s;
+        for (std::size_t p = 0; p < np; ++p)
+          record_.province[p * nvar + k] =
+              collect(province_county_begin_[p], province_county_end_[p], s);
+        record_.national[k] = np == 1 ? record_.province[k] : collect(0, nc, s);
         break;
       }
       case OutKind::IncomeRatio:

@@ -7,9 +7,12 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <stdexcept>
+#include <tuple>
 
 #include "core/error.hpp"
 #include "core/format.hpp"
+#include "model/rule_expr.hpp"
 #include "policy/intervention.hpp"
 
 namespace ruralsim {
@@ -264,6 +267,16 @@ void cross_checks(Scenario& sc, const YAML::Node& root, const Ctx& ctx) {
                    " villages (geography.provinces x "
                    "counties_per_province x towns_per_county x villages_per_town); the limit is " +
                    fmt(kMaxVillages));
+  }
+  for (auto [key, text, names] :
+       {std::tuple{"village_rule", &p.recognition.village_rule, &village_criteria()},
+        std::tuple{"town_rule", &p.recognition.town_rule, &town_criteria()}}) {
+    try {
+      RuleExpr check(*text, *names);
+    } catch (const std::invalid_argument& e) {
+      ctx.fail(node_of("recognition", key),
+               std::string("key 'recognition.") + key + "': " + printable(e.what()));
+    }
   }
   if (p.livestream.k_promo < 1)
     ctx.fail(node_of("livestream", "k_promo"), "key 'livestream.k_promo' must be at least 1");

@@ -1,4 +1,5 @@
-// 6.6 Accounting: profit, wages, employment, reputation; u_v and u_nbr for the next adoption.
+// 6.6 Accounting: profit, wages, employment, reputation, trailing-year rates; what households
+// observe for the next tick's adoption (u_v, u_nbr, expected operating profit).
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -8,14 +9,23 @@
 
 namespace ruralsim {
 
+double trailing_weight(std::int32_t age_ticks, double dt) {
+  return std::max(dt, 1.0 / (static_cast<double>(std::max(0, age_ticks)) + 1.0));
+}
+
 void accounting_step(World& w, const StepCtx& ctx) {
   const auto& ap = ctx.p.accounting;
   const auto& g = w.geo;
   const std::size_t nv = g.villages();
+  const std::size_t ncat = w.categories.size();
   const double dt = ctx.clk.dt();
   const double rep_decay = std::exp(-ctx.p.market.reputation_decay * dt);  // exact for any rate
   const double commission = ctx.p.livestream.commission;
+  const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
+  const double scale_side = side_scale(ctx.p);
+  const auto tick = ctx.clk.tick;
   auto& m = w.m;
+  w.cat_partial.assign(nv * ncat * 2, 0.0);
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 256), [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
       const auto mb = m.offset[v], me = m.offset[v + 1];
@@ -38,48 +48,80 @@ void accounting_step(World& w, const StepCtx& ctx) {
         for (auto i = mb; i < me; ++i)
           m.employees[i] = static_cast<std::int32_t>(std::floor(m.employees[i] * f));
       }
-      const double fixed =
-          ap.fixed_cost * dt * (w.v.taobao[v] ? 1.0 - w.rules.fixed_cost_subsidy : 1.0);
+      const double fixed_year = store_fixed_cost(w, ctx.p, v);
+      const double fixed = fixed_year * dt;
       const double wage_tick = wage * 12.0 * dt;
       const double ship = w.v.ship_cost[v];
+      const double y0 = g.base_income[v] * grow;
       const auto spec = g.county_specialty[g.village_county[v]];  // programmes brand the county's
-      std::int32_t employment = 0, profitable = 0;
-      double sales_v = 0, live_v = 0;
+      std::int32_t employment = 0, profitable = 0, gaining = 0;
+      double sales_v = 0, live_v = 0, gross_v = 0, scale_v = 0;
+      double* cat = &w.cat_partial[v * ncat * 2];
       for (auto i = mb; i < me; ++i) {
-        const auto& cat = w.categories[m.category[i]];
+        const auto& c = w.categories[m.category[i]];
         const double S = m.sales_org[i] + m.sales_live[i];
-        const double orders = S / cat.order_value;
+        const double orders = S / c.order_value;
         const double b = m.brand[i] * (m.category[i] == spec ? w.v.brand_mult[v] : 1.0);
-        const double profit = cat.margin * b * S - ship * orders - fixed -
-                              m.employees[i] * wage_tick - commission * m.sales_live[i];
+        const double profit = c.margin * b * S - ship * orders - fixed - m.employees[i] * wage_tick -
+                               commission * m.sales_live[i];
         m.reputation[i] = static_cast<float>(m.reputation[i] * rep_decay +
                                              orders / ctx.p.market.reputation_orders);
-        m.profit_year[i] = static_cast<float>(m.profit_year[i] * (1.0 - dt) + profit);
+        const double wt = trailing_weight(tick - m.birth_tick[i], dt);
+        m.profit_year[i] = static_cast<float>(m.profit_year[i] + wt * (profit / dt - m.profit_year[i]));
+        m.sales_year[i] = static_cast<float>(m.sales_year[i] + wt * (S / dt - m.sales_year[i]));
+        // A store gains when its trailing profit covers the base income the household gives up.
+        const double ts = m.full_time[i] ? ap.time_share_full : ap.time_share_side;
+        const bool gains = m.profit_year[i] >= ts * m.base_rel[i] * y0;
         m.loss_ticks[i] =
-            profit < 0 ? static_cast<std::uint16_t>(std::min(65535, m.loss_ticks[i] + 1)) : 0;
-        m.cum_profit[i] += profit;
+            gains ? 0 : static_cast<std::uint16_t>(std::min(65535, m.loss_ticks[i] + 1));
         employment += m.employees[i];
         profitable += m.profit_year[i] > 0 ? 1 : 0;
+        gaining += gains ? 1 : 0;
         sales_v += S;
         live_v += m.sales_live[i];
+        // What others observe: operating profit before fixed cost per unit of capacity.
+        const double scale = m.full_time[i] ? 1.0 : scale_side;
+        const double gross = m.profit_year[i] + fixed_year;
+        gross_v += gross;
+        scale_v += scale;
+        cat[2 * m.category[i]] += gross;
+        cat[2 * m.category[i] + 1] += scale;
       }
       w.v.employment[v] = employment;
       w.v.profitable[v] = profitable;
-      w.v.u[v] = static_cast<double>(profitable) / static_cast<double>(H);
+      w.v.gaining[v] = gaining;
+      w.v.u[v] = static_cast<double>(gaining) / static_cast<double>(H);
+      w.v.gross_sum[v] = gross_v;
+      w.v.scale_sum[v] = scale_v;
       w.v.sales_year[v] += sales_v;
       vrow(w, v)[QV_SALES_LIVE] += live_v;
     }
   });
-  // Household-weighted u of the neighbours within R.
+  // National means per category (fixed-order sums over villages).
+  std::vector<double> cat_mean(ncat, 0.0);
+  for (std::size_t k = 0; k < ncat; ++k) {
+    const double gsum = fixed_order_sum(w.cat_partial.data() + 2 * k, nv, 2 * ncat);
+    const double ssum = fixed_order_sum(w.cat_partial.data() + 2 * k + 1, nv, 2 * ncat);
+    cat_mean[k] = ssum > 0 ? gsum / ssum : 0.0;
+  }
+  // Household-weighted u of the neighbours within R, and the expected operating profit per unit
+  // of capacity: stores of the village, of the neighbours (weight neighbour_weight) and the
+  // national mean of the village's specialty (weight prior_weight, in stores).
+  const double wn = ctx.p.adoption.neighbour_weight, w0 = ctx.p.adoption.prior_weight;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 1024), [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
-      double num = 0, den = 0;
+      double num = 0, den = 0, gn = 0, sn = 0;
       for (auto k = g.nbr_offset[v]; k < g.nbr_offset[v + 1]; ++k) {
         const auto n = g.nbr_index[k];
         num += g.households[n] * w.v.u[n];
         den += g.households[n];
+        gn += w.v.gross_sum[n];
+        sn += w.v.scale_sum[n];
       }
       w.v.u_nbr[v] = den > 0 ? num / den : 0.0;
+      const double wsum = w.v.scale_sum[v] + wn * sn + w0;
+      w.v.expected_gross[v] =
+          wsum > 0 ? (w.v.gross_sum[v] + wn * gn + w0 * cat_mean[g.specialty[v]]) / wsum : 0.0;
     }
   });
 }

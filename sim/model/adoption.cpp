@@ -1,4 +1,7 @@
-// 6.2 Adoption: households open stores (Bass-type diffusion with spatial imitation).
+// 6.2 Adoption: households weigh opening a store. Imitation (Bass-type diffusion with spatial
+// spillovers) sets how often a household considers it; the household opens one when the profit it
+// expects from the stores it observes exceeds what it gives up: its forgone base income and the
+// annualised entry cost. It picks a side business or a full-time store, whichever gains more.
 #include <tbb/parallel_for.h>
 
 #include <cmath>
@@ -23,15 +26,41 @@ double adoption_rate(const World& w, const Params& p, std::size_t v) {
          (ap.alpha + ap.beta * w.v.u[v] + ap.gamma * w.v.u_nbr[v] + w.v.tau[v]) * (1.0 + rho_tv);
 }
 
+double side_scale(const Params& p) {
+  const auto& a = p.accounting;
+  if (a.time_share_full <= 0) return 1.0;
+  return std::pow(a.time_share_side / a.time_share_full, a.scale_exponent);
+}
+
+double store_fixed_cost(const World& w, const Params& p, std::size_t v) {
+  return p.accounting.fixed_cost * (w.v.taobao[v] ? 1.0 - w.rules.fixed_cost_subsidy : 1.0);
+}
+
+StoreChoice weigh_store(double expected_gross, double y0, double fixed, const Params& p,
+                        double z) {
+  const auto& a = p.accounting;
+  const double sig = p.adoption.income_sigma;
+  StoreChoice c;
+  c.base_rel = std::exp(sig * z - 0.5 * sig * sig);
+  const double y = c.base_rel * y0;
+  const double gain_full = expected_gross - fixed - a.time_share_full * y;
+  const double gain_side = side_scale(p) * expected_gross - fixed - a.time_share_side * y;
+  const double entry = p.adoption.entry_cost * (p.adoption.discount_rate + p.exit.background);
+  c.full = gain_full > gain_side;
+  c.open = std::max(gain_full, gain_side) > entry;
+  return c;
+}
+
 void adoption_step(World& w, const StepCtx& ctx) {
   const auto& g = w.geo;
   const double dt = ctx.clk.dt();
+  const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, g.villages(), 512), [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
       const auto cap =
           static_cast<std::int64_t>(std::floor(ctx.p.adoption.h_max * g.households[v]));
       const std::int64_t eligible = cap - w.v.stores[v];
-      int n = 0;
+      int considering = 0, opened = 0;
       double p = 0;
       if (eligible > 0) {
         p = 1.0 - std::exp(-adoption_rate(w, ctx.p, v) * dt);
@@ -39,13 +68,22 @@ void adoption_step(World& w, const StepCtx& ctx) {
           Stream rs(ctx.seed, Purpose::Adoption, v, static_cast<std::uint64_t>(ctx.clk.tick));
           boost::random::binomial_distribution<int> bin(static_cast<int>(eligible),
                                                         std::min(1.0, p));
-          n = bin(rs);
+          considering = bin(rs);
         }
+      }
+      if (considering > 0) {
+        // The same draws are replayed by rebuild_merchants to give the new stores their type.
+        Stream rc(ctx.seed, Purpose::StoreChoice, v, static_cast<std::uint64_t>(ctx.clk.tick));
+        boost::random::normal_distribution<double> norm(0.0, 1.0);
+        const double y0 = g.base_income[v] * grow, fixed = store_fixed_cost(w, ctx.p, v);
+        for (int k = 0; k < considering; ++k)
+          opened += weigh_store(w.v.expected_gross[v], y0, fixed, ctx.p, norm(rc)).open ? 1 : 0;
       }
       w.v.adopt_p[v] = p;
       w.v.eligible[v] = static_cast<std::int32_t>(std::max<std::int64_t>(0, eligible));
-      w.new_stores[v] = n;
-      vrow(w, v)[QV_NEW_STORES] += n;
+      w.v.considering[v] = considering;
+      w.new_stores[v] = opened;
+      vrow(w, v)[QV_NEW_STORES] += opened;
     }
   });
   rebuild_merchants(w, ctx, Purpose::NewMerchant);

@@ -43,6 +43,7 @@ void service_level(World& w, const StepCtx& ctx) {
         cost = lp.cost_none_base + lp.cost_none_per_km * d;
         days = lp.days_none;
       }
+      w.v.node_cost[v] = cost;
       w.v.ship_cost[v] = std::max(0.0, cost - w.v.ship_subsidy[v]);
       w.v.delivery_days[v] = days;
     }

@@ -39,6 +39,10 @@ void livestream_step(World& w, const StepCtx& ctx) {
   const double mean_sessions = lp.sessions_per_week * ctx.clk.weeks();
   const double follower_keep = std::exp(-lp.follower_decay * dt);
   const auto k_promo = static_cast<std::size_t>(lp.k_promo);
+  // Pass 1: sessions. Each session's orders (followers x view rate x conversion x skill) are the
+  // livestreamer's selling potential, spread over the promoted stores.
+  ls.session_sales.assign(ls.size(), 0.0);
+  std::vector<double> county_potential(nc, 0.0);
   tbb::enumerable_thread_specific<std::vector<double>> cdf_tls;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 4), [&](const auto& r) {
     auto& cdf = cdf_tls.local();
@@ -57,6 +61,7 @@ void livestream_step(World& w, const StepCtx& ctx) {
       double* cr = crow(w, c);
       // No sessions before livestream selling exists, nor where there is nothing to sell.
       const bool can_sell = t >= lp.start_year && total_a > 0 && mean_sessions > 0;
+      double potential = 0;
       for (auto i = sb; i < se; ++i) {
         const int n_s = can_sell ? pois(rs) : 0;
         const double F = ls.followers[i];
@@ -78,17 +83,42 @@ void livestream_step(World& w, const StepCtx& ctx) {
             sales += sale;
           }
         }
-        const double commission = lp.commission * sales;
-        ls.commission_year[i] = ls.commission_year[i] * (1.0 - dt) + commission;
+        ls.session_sales[i] = sales;
+        potential += sales;
         // Decay as an exact factor (stable for any rate), growth from the tick's sessions.
         ls.followers[i] = F * follower_keep +
                           lp.follower_growth * ls.skill[i] * std::pow(F, lp.follower_phi) * n_s;
         cr[cq_index(QC_SESSIONS)] += n_s;
-        cr[cq_index(QC_SESSION_SALES)] += sales;
-        cr[cq_index(QC_COMMISSION)] += commission;
         const double f0 = std::max(1.0, lp.initial_followers);
         const double h = lp.exit_hazard * std::min(1.0, f0 / std::max(1.0, ls.followers[i]));
         if (rx.uniform() < 1.0 - std::exp(-h * dt)) ls.alive[i] = 0;
+      }
+      county_potential[c] = potential;
+    }
+  });
+  // The channel's demand L = share(t) x D(t) is shared between the modelled livestreamers
+  // (potential P) and outside ones (outside_strength x L): they sell L x P / (P + outside x L).
+  const double channel = scenario_demand(ctx) * livestream_channel_share(ctx.p, t);
+  const double P = fixed_order_sum(county_potential.data(), nc, 1);
+  const double denom = P + lp.outside_strength * channel;
+  const double f = P > 0 && denom > 0 ? channel / denom : 0.0;
+  // Pass 2: realised sales, commission.
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 4), [&](const auto& r) {
+    for (std::size_t c = r.begin(); c != r.end(); ++c) {
+      const auto sb = ls.offset[c], se = ls.offset[c + 1];
+      if (sb == se) continue;
+      if (county_potential[c] > 0) {
+        for (auto i = m.offset[g.county_village_begin[c]]; i < m.offset[g.county_village_end[c]];
+             ++i)
+          m.sales_live[i] *= f;
+      }
+      double* cr = crow(w, c);
+      for (auto i = sb; i < se; ++i) {
+        const double sales = ls.session_sales[i] * f;
+        const double commission = lp.commission * sales;
+        ls.commission_year[i] = ls.commission_year[i] * (1.0 - dt) + commission;
+        cr[cq_index(QC_SESSION_SALES)] += sales;
+        cr[cq_index(QC_COMMISSION)] += commission;
       }
     }
   });

@@ -2,6 +2,7 @@
 // opening and closing. The service level used this tick was set at step 1 (service_level).
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "model/submodels.hpp"
@@ -15,6 +16,11 @@ bool station_opens(double parcels_year, const Params& p) {
 bool station_closes(std::int32_t low_ticks, std::int32_t close_ticks, std::int32_t tick,
                     std::int32_t subsidised_until) {
   return low_ticks > close_ticks && tick >= subsidised_until;
+}
+
+double buyer_saving(const Params::Logistics& lp, double node_cost, double days) {
+  return std::max(0.0, lp.basket_value * lp.saving_share - lp.buyer_cost_share * node_cost -
+                           lp.delay_cost * days);
 }
 
 void open_station(World& w, std::size_t v, std::int32_t tick) {
@@ -54,13 +60,21 @@ void logistics_step(World& w, const StepCtx& ctx) {
                           (lp.parcels_in_income_elasticity == 1.0
                                ? y / ref_income
                                : std::pow(y / ref_income, lp.parcels_in_income_elasticity));
-      const double in = g.households[v] * w.v.internet[v] * c_in * dt;
+      // Buyers: a node brings more goods within reach (variety) and lowers the delivered price:
+      // each purchase saves its price advantage less the buyer's share of the last-mile cost and
+      // the cost of waiting.
+      const bool centre = w.c.centre[g.village_county[v]];
+      const double reach = w.v.station[v] ? lp.purchases_station
+                           : centre       ? lp.purchases_centre
+                                          : lp.purchases_none;
+      const double in = g.households[v] * w.v.internet[v] * c_in * reach * dt;
+      const double saving = buyer_saving(lp, w.v.node_cost[v], w.v.delivery_days[v]);
       double* row = vrow(w, v);
       row[QV_PARCELS_OUT] += out;
       row[QV_PARCELS_IN] += in;
       row[QV_PARCEL_DAYS] += out * w.v.delivery_days[v];
       row[QV_SHIP_COST] += out * w.v.ship_cost[v];
-      row[QV_SAVINGS] += in * lp.basket_value * lp.saving_share;
+      row[QV_SAVINGS] += in * saving;
       const double parcels = in + out;
       w.v.parcels_year[v] = w.v.parcels_year[v] * (1.0 - dt) + parcels;
       if (w.v.station[v]) {

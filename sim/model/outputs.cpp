@@ -77,6 +77,23 @@ const std::vector<OutputVar>& output_table() {
       {"consumption_savings", "RMB",
        "Buyer-side gain: savings on online purchases during the interval", K::Sum, QV_SAVINGS, -1,
        1, true},
+      {"store_household_income", "RMB/yr",
+       "Mean income of households running a store: the base income they keep plus store profit "
+       "(trailing year)",
+       K::Ratio, QV_STORE_HH_INCOME, QV_STORES, 1, true},
+      {"store_household_base", "RMB/yr",
+       "Mean base income the store households would earn without their store (counterfactual)",
+       K::Ratio, QV_STORE_HH_BASE, QV_STORES, 1, true},
+      {"large_store_share", "-",
+       "Share of active stores whose trailing-year sales exceed output.large_store_sales", K::Ratio,
+       QV_LARGE_STORES, QV_STORES, 1, true},
+      {"sales_top1_share", "-",
+       "Share of trailing-year sales held by the top 1% of active stores (computed at the last "
+       "tick of each year and of the run; NaN at other records)",
+       K::TopSalesShare, -1, -1, 1, false},
+      {"savings_per_household", "RMB per household",
+       "Buyer-side gain per household: consumption savings during the interval / households",
+       K::Ratio, QV_SAVINGS, QV_HOUSEHOLDS, 1, true},
       {"gini_income", "-", "Gini coefficient of household income (exact over income classes)",
        K::GiniIncome, -1, -1, 1, true},
       {"income_ratio_urban_rural", "-",
@@ -124,6 +141,9 @@ std::string aggregation(const OutputVar& var) {
     case OutKind::TopDecileFollowers:
       return "distribution: over the active livestreamers of the entity at the end of the recorded "
              "tick";
+    case OutKind::TopSalesShare:
+      return "distribution: over the active stores of the entity (trailing-year sales) at the end "
+             "of the last tick of each year";
     case OutKind::IncomeRatio:
       return "mean at the end of the recorded tick: urban per-capita income / rural per-capita "
              "mean";

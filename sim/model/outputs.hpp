@@ -24,6 +24,9 @@ enum Q : int {
   QV_INCOME_PROFIT,
   QV_INCOME_WAGE,
   QV_INCOME_COMMISSION,
+  QV_STORE_HH_INCOME,
+  QV_STORE_HH_BASE,
+  QV_LARGE_STORES,
   QV_INTERNET_HH,
   // village flows
   QV_NEW_STORES,
@@ -54,7 +57,15 @@ enum Q : int {
 inline constexpr int kVillageQ = QV_END;
 bool q_is_flow(int q);
 
-enum class OutKind { Sum, Sum2, Ratio, GiniIncome, TopDecileFollowers, IncomeRatio };
+enum class OutKind {
+  Sum,
+  Sum2,
+  Ratio,
+  GiniIncome,
+  TopDecileFollowers,
+  TopSalesShare,
+  IncomeRatio
+};
 
 struct OutputVar {
   const char* name;

@@ -1,22 +1,35 @@
 // 6.8 Recognition (last tick of each year): Taobao Village and Taobao Town evaluation.
 #include <cmath>
 
+#include "model/rule_expr.hpp"
 #include "model/submodels.hpp"
 
 namespace ruralsim {
 
 bool meets_taobao_village(double annual_sales, std::int64_t stores, std::int64_t households,
-                          const RecognitionRules& r) {
+                          const RecognitionRules& r, const RuleExpr& rule) {
   const double h = static_cast<double>(households);
   const bool share_ok = households > 0 && static_cast<double>(stores) >=
                                               r.village_store_share * h - 1e-9 * std::max(1.0, h);
-  return annual_sales >= r.village_sales && (stores >= r.village_stores || share_ok);
+  return rule.eval({annual_sales >= r.village_sales, stores >= r.village_stores, share_ok});
+}
+
+bool meets_taobao_village(double annual_sales, std::int64_t stores, std::int64_t households,
+                          const RecognitionRules& r) {
+  return meets_taobao_village(annual_sales, stores, households, r,
+                              RuleExpr(r.village_rule, village_criteria()));
+}
+
+bool meets_taobao_town(std::int64_t taobao_villages, double town_sales, std::int64_t town_stores,
+                       const RecognitionRules& r, const RuleExpr& rule) {
+  return rule.eval(
+      {taobao_villages >= r.town_villages, town_sales > r.town_sales, town_stores > r.town_stores});
 }
 
 bool meets_taobao_town(std::int64_t taobao_villages, double town_sales, std::int64_t town_stores,
                        const RecognitionRules& r) {
-  return taobao_villages >= r.town_villages &&
-         (town_sales > r.town_sales || town_stores > r.town_stores);
+  return meets_taobao_town(taobao_villages, town_sales, town_stores, r,
+                           RuleExpr(r.town_rule, town_criteria()));
 }
 
 void update_taobao_neighbours(World& w) {
@@ -34,8 +47,12 @@ void recognition_step(World& w, const StepCtx& ctx) {
   const auto& rules = w.rules;
   const auto tick = ctx.clk.tick;
   const auto year = ctx.clk.year();
+  // The rules were validated when the scenario was read.
+  const RuleExpr village_rule(rules.village_rule, village_criteria());
+  const RuleExpr town_rule(rules.town_rule, town_criteria());
   for (std::size_t v = 0; v < g.villages(); ++v) {
-    const bool ok = meets_taobao_village(w.v.sales_year[v], w.v.stores[v], g.households[v], rules);
+    const bool ok = meets_taobao_village(w.v.sales_year[v], w.v.stores[v], g.households[v], rules,
+                                         village_rule);
     if (ok && !w.v.taobao[v]) {
       w.v.taobao[v] = 1;
       if (!w.v.taobao_year[v]) w.v.taobao_year[v] = year;
@@ -55,7 +72,7 @@ void recognition_step(World& w, const StepCtx& ctx) {
       stores += w.v.stores[v];
       sales += w.v.sales_year[v];
     }
-    const bool ok = meets_taobao_town(tv, sales, stores, rules);
+    const bool ok = meets_taobao_town(tv, sales, stores, rules, town_rule);
     if (ok && !w.t.taobao[t]) {
       w.t.taobao[t] = 1;
       if (!w.t.taobao_year[t]) w.t.taobao_year[t] = year;

@@ -9,6 +9,7 @@
 #include "core/params.hpp"
 #include "core/rng.hpp"
 #include "model/outputs.hpp"
+#include "model/rule_expr.hpp"
 #include "model/world.hpp"
 
 namespace ruralsim {
@@ -42,11 +43,31 @@ inline constexpr int cq_index(int q) {
 void internet_step(World& w, const StepCtx& ctx);
 void service_level(World& w, const StepCtx& ctx);
 // 6.2 adoption.cpp
+// Rate (1/yr) at which a household without a store considers opening one.
 double adoption_rate(const World& w, const Params& p, std::size_t v);
+// Selling capacity of a side business relative to a full-time store.
+double side_scale(const Params& p);
+// Fixed cost of a store in village v (RMB/yr), after the Taobao Village subsidy.
+double store_fixed_cost(const World& w, const Params& p, std::size_t v);
+struct StoreChoice {
+  bool open = false;
+  bool full = false;      // full-time store rather than side business
+  double base_rel = 1.0;  // the household's base income relative to its village mean
+};
+// A household weighing a store: z (standard normal) places its base income in the village
+// distribution; it opens the better of a side business and a full-time store when that one's
+// expected profit (expected_gross x capacity - fixed) minus its forgone income exceeds the
+// annualised entry cost.
+StoreChoice weigh_store(double expected_gross, double y0, double fixed, const Params& p, double z);
 void adoption_step(World& w, const StepCtx& ctx);
 // 6.4 market.cpp
+// National demand D(t) (RMB/yr, all categories) at calendar time t.
 double demand_total(const Params& p, const std::vector<std::pair<int, double>>& table,
                     int start_year, double t);
+// Share of demand that goes through the livestream channel at time t (0 before it exists).
+double livestream_channel_share(const Params& p, double t);
+// The scenario's demand this tick, RMB: D(t) x scenario households / national x phi_rural x dt.
+double scenario_demand(const StepCtx& ctx);
 void attractiveness_step(World& w, const StepCtx& ctx, std::vector<double>& partial);
 void market_step(World& w, const StepCtx& ctx, const std::vector<double>& partial);
 // 6.3 livestream.cpp
@@ -59,6 +80,9 @@ bool station_opens(double parcels_year, const Params& p);
 bool station_closes(std::int32_t low_ticks, std::int32_t close_ticks, std::int32_t tick,
                     std::int32_t subsidised_until);
 void logistics_step(World& w, const StepCtx& ctx);
+// Saving of one online purchase against buying locally (RMB, at least 0): the price advantage
+// less the buyer's share of the node's shipping cost and the cost of the delivery days.
+double buyer_saving(const Params::Logistics& lp, double node_cost, double days);
 // Opens a station in village v (state and the stations_opened flow; no event: callers in
 // parallel loops record events afterwards in village order).
 void open_station(World& w, std::size_t v, std::int32_t tick);
@@ -66,14 +90,23 @@ void open_station(World& w, std::size_t v, std::int32_t tick);
 // trailing-year parcel volume, or 0 for a programme).
 void open_centre(World& w, std::size_t c, std::int32_t tick, double value);
 // 6.6 accounting.cpp
+// Weight of this tick in a trailing-year rate: 1 / (age + 1) over a store's first year (a running
+// mean), dt after (an exponential window of one year).
+double trailing_weight(std::int32_t age_ticks, double dt);
 void accounting_step(World& w, const StepCtx& ctx);
 // 6.7 exit.cpp
 void exit_step(World& w, const StepCtx& ctx);
 // 6.8 recognition.cpp
+// The rules' criteria combined as r.village_rule / r.town_rule say (parsed here; the overloads
+// with a RuleExpr take it parsed).
 bool meets_taobao_village(double annual_sales, std::int64_t stores, std::int64_t households,
                           const RecognitionRules& r);
+bool meets_taobao_village(double annual_sales, std::int64_t stores, std::int64_t households,
+                          const RecognitionRules& r, const RuleExpr& rule);
 bool meets_taobao_town(std::int64_t taobao_villages, double town_sales, std::int64_t town_stores,
                        const RecognitionRules& r);
+bool meets_taobao_town(std::int64_t taobao_villages, double town_sales, std::int64_t town_stores,
+                       const RecognitionRules& r, const RuleExpr& rule);
 void recognition_step(World& w, const StepCtx& ctx);
 void update_taobao_neighbours(World& w);
 
@@ -92,9 +125,15 @@ void merge_sorted_runs(const std::vector<const std::vector<std::pair<double, dou
                        std::vector<std::pair<double, double>>& scratch);
 // Share of the total held by the top 10% (ceil) of values; reorders the input.
 double top_decile_share(std::vector<double>& values);
+// Share of the total held by the top `fraction` (ceil, at least one value) of values; NaN for no
+// values; reorders the input.
+double top_share(std::vector<double>& values, double fraction);
 // Growth factor (1 + rate)^t of an exogenous income path at the middle of the tick; callers
 // compute it once per tick and multiply the start-year values by it.
 double growth_factor(double rate_per_year, const Clock& clk);
+// Base income of a village's households without a store, in units of the village mean: the
+// households' total less what the store households' own base incomes account for (at least 0).
+double others_base_share(double households, double store_base_rel);
 // Fills the stock quantities of w.vq / w.cq for the current state.
 void tally_stocks(World& w, const StepCtx& ctx);
 // Household income classes (value RMB/yr, households) of villages [vbegin, vend) appended to

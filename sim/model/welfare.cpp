@@ -101,8 +101,15 @@ void merge_sorted_runs(const std::vector<const std::vector<std::pair<double, dou
 }
 
 double top_decile_share(std::vector<double>& values) {
+  return top_share(values, 0.1);
+}
+
+double top_share(std::vector<double>& values, double fraction) {
   if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
-  const std::size_t k = (values.size() + 9) / 10;
+  const auto k = std::max<std::size_t>(
+      1, std::min(values.size(),
+                  static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(values.size()) -
+                                                     1e-9))));
   // Partition the k largest to the front; sums in a fixed order of the partitioned values
   // (nth_element is deterministic for the same input).
   std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k - 1),
@@ -141,39 +148,50 @@ void tally_stocks(World& w, const StepCtx& ctx) {
     cr[cq_index(QC_CENTRES)] = w.c.centre[c];
     cr[cq_index(QC_TAOBAO_TOWNS)] = towns[c];
   }
-  const double ts = ctx.p.accounting.time_share;
+  const auto& ap = ctx.p.accounting;
   const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
+  const double large = ctx.p.output.large_store_sales;
   auto& m = w.m;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, g.villages(), 512), [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
       double* row = vrow(w, v);
       const double H = g.households[v];
-      double profit = 0, profitable = 0, employment = 0;
+      const double y0 = g.base_income[v] * grow;
+      double profit = 0, profitable = 0, employment = 0, rel = 0, kept = 0, large_n = 0;
       for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i) {
         if (!m.alive[i]) continue;
         profit += m.profit_year[i];
         profitable += m.profit_year[i] > 0 ? 1 : 0;
         employment += m.employees[i];
+        rel += m.base_rel[i];
+        kept += m.base_rel[i] * (1.0 - (m.full_time[i] ? ap.time_share_full : ap.time_share_side));
+        large_n += m.sales_year[i] > large ? 1 : 0;
       }
       const double M = w.v.stores[v];
-      const double y0 = g.base_income[v] * grow;
-
       row[QV_HOUSEHOLDS] = H;
       row[QV_STORES] = M;
       row[QV_PROFITABLE] = profitable;
       row[QV_STATIONS] = w.v.station[v];
       row[QV_TAOBAO_VILLAGES] = w.v.taobao[v];
       row[QV_EMPLOYMENT] = employment;
-      // Base income: households without a store keep all of it, store households (1 - time_share).
-      row[QV_INCOME_BASE] = y0 * std::max(0.0, H - M) + y0 * (1.0 - ts) * M;
+      // Base income: store households keep (1 - time share) of their own base income; the
+      // households without a store hold the rest of the village's base income.
+      row[QV_INCOME_BASE] = y0 * (others_base_share(H, rel) + kept);
       row[QV_INCOME_PROFIT] = profit;
       row[QV_INCOME_WAGE] = w.v.wage[v] * 12.0 * employment;
       row[QV_INCOME_COMMISSION] = w.v.commission_year[v];
       row[QV_INCOME_TOTAL] = row[QV_INCOME_BASE] + row[QV_INCOME_PROFIT] + row[QV_INCOME_WAGE] +
                              row[QV_INCOME_COMMISSION];
+      row[QV_STORE_HH_INCOME] = y0 * kept + profit;
+      row[QV_STORE_HH_BASE] = y0 * rel;
+      row[QV_LARGE_STORES] = large_n;
       row[QV_INTERNET_HH] = H * w.v.internet[v];
     }
   });
+}
+
+double others_base_share(double households, double store_base_rel) {
+  return std::max(0.0, households - store_base_rel);
 }
 
 std::vector<std::pair<Id, double>> livestreamer_incomes(const World& w, std::size_t vbegin,
@@ -204,19 +222,24 @@ void income_classes(const World& w, const StepCtx& ctx, std::size_t vbegin, std:
   if (vbegin >= vend) return;
   const auto& g = w.geo;
   const auto& m = w.m;
-  const double ts = ctx.p.accounting.time_share;
+  const auto& ap = ctx.p.accounting;
   const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
   auto st = sbegin;
   for (std::size_t v = vbegin; v < vend; ++v) {
-    const double y0 = g.base_income[v] * grow;
+    const double y_v = g.base_income[v] * grow;
     const double wage_income = w.v.wage[v] * 12.0;
     const std::size_t first_store = out.size();
-    double employment = 0;
+    double employment = 0, rel = 0;
     for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i) {
       if (!m.alive[i]) continue;
       employment += m.employees[i];
-      out.emplace_back(y0 * (1.0 - ts) + m.profit_year[i], 1.0);
+      rel += m.base_rel[i];
+      const double ts = m.full_time[i] ? ap.time_share_full : ap.time_share_side;
+      out.emplace_back(y_v * m.base_rel[i] * (1.0 - ts) + m.profit_year[i], 1.0);
     }
+    // Households without a store share the rest of the village's base income equally.
+    const double non_store = g.households[v] - w.v.stores[v];
+    const double y0 = non_store > 0 ? y_v * others_base_share(g.households[v], rel) / non_store : 0.0;
     // Households without a store are employed or not; livestreamers live in households without
     // a job first, then in employed households, then in store households (their commission is
     // added to that household's income), then two or more to a household. Every household is in

@@ -63,7 +63,9 @@ void MerchantStore::resize(std::size_t n) {
   reputation.resize(n);
   brand.resize(n);
   profit_year.resize(n);
-  cum_profit.resize(n);
+  sales_year.resize(n);
+  full_time.resize(n);
+  base_rel.resize(n);
   attract.resize(n);
   sales_org.resize(n);
   sales_live.resize(n);
@@ -80,7 +82,9 @@ void MerchantStore::copy_entry(const MerchantStore& s, std::size_t i, std::size_
   reputation[j] = s.reputation[i];
   brand[j] = s.brand[i];
   profit_year[j] = s.profit_year[i];
-  cum_profit[j] = s.cum_profit[i];
+  sales_year[j] = s.sales_year[i];
+  full_time[j] = s.full_time[i];
+  base_rel[j] = s.base_rel[i];
 }
 
 void StreamerStore::copy_entry(const StreamerStore& s, std::size_t i, std::size_t j) {
@@ -130,6 +134,12 @@ void init_state(World& w, const StepCtx& ctx) {
   v.commission_year.assign(nv, 0.0);
   v.employment.assign(nv, 0);
   v.profitable.assign(nv, 0);
+  v.gaining.assign(nv, 0);
+  v.considering.assign(nv, 0);
+  v.gross_sum.assign(nv, 0.0);
+  v.scale_sum.assign(nv, 0.0);
+  v.expected_gross.assign(nv, 0.0);
+  v.node_cost.assign(nv, 0.0);
   v.tau.assign(nv, 0.0);
   v.brand_mult.assign(nv, 1.0);
   v.quality_mult.assign(nv, 1.0);
@@ -188,6 +198,7 @@ void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose) {
   dst.resize(dst.offset[nv]);
   const auto& ap = ctx.p.adoption;
   const std::size_t ncat = w.categories.size();
+  const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 256), [&](const auto& range) {
     for (std::size_t v = range.begin(); v != range.end(); ++v) {
       auto j = dst.offset[v];
@@ -198,22 +209,43 @@ void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose) {
       if (n_new == 0) continue;
       Stream rs(ctx.seed, purpose, v, static_cast<std::uint64_t>(ctx.clk.tick));
       boost::random::normal_distribution<double> norm(0.0, 1.0);
+      // Households that chose a store at step 3: replay their choice draws (adoption_step).
+      const bool seed = purpose != Purpose::NewMerchant;
+      Stream rc(ctx.seed, Purpose::StoreChoice, v, static_cast<std::uint64_t>(ctx.clk.tick));
+      boost::random::normal_distribution<double> choice_norm(0.0, 1.0);
+      const double y0 = g.base_income[v] * grow, fixed = store_fixed_cost(w, ctx.p, v);
+      const double sig = ap.sigma_q, alpha = ap.quality_tail_shape;
       for (int k = 0; k < n_new; ++k, ++j) {
+        StoreChoice choice;
+        if (seed) {
+          // Stores that exist at the start: side businesses of households drawn at random.
+          choice.base_rel = std::exp(ap.income_sigma * norm(rs) - 0.5 * ap.income_sigma * ap.income_sigma);
+        } else {
+          do {
+            choice = weigh_store(w.v.expected_gross[v], y0, fixed, ctx.p, choice_norm(rc));
+          } while (!choice.open);
+        }
         std::uint8_t cat = g.specialty[v];
         if (rs.uniform() >= ap.p_specialty)
           cat = static_cast<std::uint8_t>(
               std::min<std::size_t>(ncat - 1, static_cast<std::size_t>(rs.uniform() * ncat)));
+        // Quality: specialty strength times a lognormal body (mean 1) times a Pareto tail
+        // (mean 1): a few stores are far more productive than the rest.
+        const double body = std::exp(sig * norm(rs) - 0.5 * sig * sig);
+        const double tail = (alpha - 1.0) / alpha * std::pow(1.0 - rs.uniform(), -1.0 / alpha);
         dst.village[j] = static_cast<Id>(v);
         dst.category[j] = cat;
         dst.alive[j] = 1;
         dst.loss_ticks[j] = 0;
         dst.birth_tick[j] = ctx.clk.tick;
         dst.employees[j] = 0;
-        dst.quality[j] = static_cast<float>(g.strength[v] * std::exp(ap.sigma_q * norm(rs)));
+        dst.quality[j] = static_cast<float>(g.strength[v] * body * tail);
         dst.reputation[j] = 0.0f;
         dst.brand[j] = 1.0f;
         dst.profit_year[j] = 0.0f;
-        dst.cum_profit[j] = 0.0;
+        dst.sales_year[j] = 0.0f;
+        dst.full_time[j] = choice.full ? 1 : 0;
+        dst.base_rel[j] = static_cast<float>(choice.base_rel);
       }
     }
   });

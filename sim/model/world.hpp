@@ -66,8 +66,12 @@ struct MerchantStore {
   std::vector<std::int32_t> birth_tick;
   std::vector<std::int32_t> employees;
   std::vector<float> quality, reputation, brand;
-  std::vector<float> profit_year;  // trailing-year profit (exponential window), RMB/yr
-  std::vector<double> cum_profit;
+  // Trailing-year rates, RMB/yr: a running mean of the annualised tick values over a store's
+  // first year, an exponential window of one year after (see trailing_weight).
+  std::vector<float> profit_year;
+  std::vector<float> sales_year;
+  std::vector<std::uint8_t> full_time;  // 1: full-time store, 0: side business
+  std::vector<float> base_rel;  // the household's base income relative to its village mean
   // per-tick scratch (recomputed every tick, not state)
   std::vector<float> attract;
   std::vector<float> sales_org;
@@ -88,6 +92,7 @@ struct StreamerStore {
   std::vector<double> followers;
   std::vector<std::int32_t> birth_tick;
   std::vector<double> commission_year;  // trailing-year commission, RMB/yr
+  std::vector<double> session_sales;    // per-tick scratch: this tick's selling potential
   std::size_t size() const { return county.size(); }
   void resize(std::size_t n);
   void copy_entry(const StreamerStore& src, std::size_t i, std::size_t j);
@@ -114,6 +119,13 @@ struct VillageState {
   std::vector<std::int32_t> eligible;    // eligible households this tick
   std::vector<std::int32_t> employment;  // workers employed by stores
   std::vector<std::int32_t> profitable;  // stores with positive trailing-year profit
+  std::vector<std::int32_t> gaining;  // stores whose trailing-year profit covers the forgone income
+  std::vector<std::int32_t> considering;  // households weighing a store this tick (step 3)
+  // What households observe of store profits (set at step 7 for the next tick's adoption):
+  // operating profit before fixed cost per unit of selling capacity, RMB/yr.
+  std::vector<double> gross_sum, scale_sum;  // sums over the village's stores
+  std::vector<double> expected_gross;        // blend of village, neighbours and category
+  std::vector<double> node_cost;             // shipping cost of the node, before subsidies
   // intervention modifiers, rebuilt at step 2 of every tick
   std::vector<double> tau;         // extra adoption intensity (1/yr)
   std::vector<double> brand_mult;  // brand multiplier for the village specialty
@@ -181,6 +193,7 @@ struct World {
   std::vector<double> vq, cq;
   std::vector<double> vq_year;  // village flows of the current year (village snapshots only)
   std::vector<std::int32_t> new_stores;  // per village, set at step 3
+  std::vector<double> cat_partial;  // villages x categories x 2 (gross, scale), step 7 scratch
   std::int32_t tick = 0;
 };
 

@@ -95,9 +95,17 @@ class CountyIntervention : public Intervention {
   Targeting target_;
 };
 
-// Opens up to `n` stations in county c, in the villages without one that have the largest
-// trailing-year parcel volume (ties: lower index). Subsidised for `subsidy_ticks`.
-void open_stations(World& w, Id c, std::int64_t n, std::int32_t subsidy_ticks, std::int32_t tick);
+// Where a programme opens stations: by volume (largest trailing-year parcel volume first, ties:
+// lower index) or at random (a village-level random assignment keyed by seed, salt and tick).
+struct StationPlacement {
+  bool random = false;
+  std::uint64_t seed = 0;
+  std::uint64_t salt = 0;  // the programme's index
+};
+// Opens up to `n` stations in county c, among its villages without one, in the placement's order.
+// Subsidised for `subsidy_ticks`.
+void open_stations(World& w, Id c, std::int64_t n, std::int32_t subsidy_ticks, std::int32_t tick,
+                   const StationPlacement& placement = {});
 // Queues `n` trained livestreamers for county c (they join at step 4). When another programme
 // queued trainees in the same tick, the cohort's followers and skill are trainee-weighted means.
 void queue_trainees(World& w, Id c, std::int32_t n, double followers, double skill);

@@ -84,6 +84,14 @@ std::string EntryReader::choice(const char* key, const std::string& def,
   return s;
 }
 
+std::string EntryReader::text(const char* key, const std::string& def, const char* doc) {
+  asked_.emplace_back(key);
+  const YAML::Node n = node_[key];
+  if (!n) return def;
+  if (!n.IsScalar()) fail(key, std::string("must be text (") + doc + ")");
+  return n.Scalar();
+}
+
 void EntryReader::finish() {
   for (const auto& kv : node_) {
     const std::string k = kv.first.Scalar();

@@ -27,6 +27,8 @@ class EntryReader {
   std::vector<std::int64_t> id_list(const char* key);
   std::string choice(const char* key, const std::string& def,
                      const std::vector<std::string>& valid);
+  // A text value (a YAML scalar); `def` when the key is absent.
+  std::string text(const char* key, const std::string& def, const char* doc);
   bool has(const char* key) const;
   // Throws if the entry holds a key that was never asked for; lists the valid keys.
   void finish();

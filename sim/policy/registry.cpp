@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "core/clock.hpp"
+#include "core/rng.hpp"
 #include "model/submodels.hpp"
 #include "policy/common.hpp"
 #include "policy/types.hpp"
@@ -43,12 +44,25 @@ void queue_trainees(World& w, Id c, std::int32_t n, double followers, double ski
   w.c.trained_pending[c] += n;
 }
 
-void open_stations(World& w, Id c, std::int64_t n, std::int32_t subsidy_ticks, std::int32_t tick) {
+void open_stations(World& w, Id c, std::int64_t n, std::int32_t subsidy_ticks, std::int32_t tick,
+                   const StationPlacement& placement) {
   std::vector<Id> cand;
   for (auto v = w.geo.county_village_begin[c]; v < w.geo.county_village_end[c]; ++v)
     if (!w.v.station[v]) cand.push_back(v);
-  std::stable_sort(cand.begin(), cand.end(),
-                   [&](Id a, Id b) { return w.v.parcels_year[a] > w.v.parcels_year[b]; });
+  if (placement.random) {
+    // Village-level random assignment: a key per (programme, village, tick) from its own stream.
+    std::vector<std::pair<std::uint64_t, Id>> keyed;
+    keyed.reserve(cand.size());
+    for (Id v : cand)
+      keyed.emplace_back(Stream(placement.seed, Purpose::StationPlacement,
+                                (placement.salt << 32) ^ v, static_cast<std::uint64_t>(tick))(),
+                         v);
+    std::sort(keyed.begin(), keyed.end());
+    for (std::size_t i = 0; i < cand.size(); ++i) cand[i] = keyed[i].second;
+  } else {
+    std::stable_sort(cand.begin(), cand.end(),
+                     [&](Id a, Id b) { return w.v.parcels_year[a] > w.v.parcels_year[b]; });
+  }
   for (std::size_t i = 0; i < cand.size() && static_cast<std::int64_t>(i) < n; ++i) {
     const Id v = cand[i];
     open_station(w, v, tick);

@@ -1,8 +1,10 @@
 // Taobao thresholds: from a given year on, replaces some of the recognition thresholds or
 // benefits in force (w.rules). Only the keys given in the entry override the scenario values.
 #include <optional>
+#include <stdexcept>
 
 #include "core/format.hpp"
+#include "model/rule_expr.hpp"
 #include "policy/common.hpp"
 #include "policy/types.hpp"
 
@@ -32,6 +34,10 @@ class TaobaoThresholds final : public Intervention {
                                    "share of store fixed cost subsidised in a Taobao Village");
     const std::string cl = r.choice("can_lose", "unchanged", {"unchanged", "true", "false"});
     if (cl != "unchanged") can_lose_ = cl == "true";
+    village_rule_ = opt_rule(r, "village_rule", village_criteria(),
+                             "how the village criteria combine, e.g. 'sales and (stores or share)'");
+    town_rule_ = opt_rule(r, "town_rule", town_criteria(),
+                          "how the town criteria combine, e.g. 'villages and (sales or stores)'");
   }
   std::string type() const override { return "taobao_thresholds"; }
   void initialize(World&, const Params&, std::uint64_t) const override {}
@@ -52,6 +58,8 @@ class TaobaoThresholds final : public Intervention {
     if (visibility_boost_) ru.visibility_boost = *visibility_boost_;
     if (fixed_cost_subsidy_) ru.fixed_cost_subsidy = *fixed_cost_subsidy_;
     if (can_lose_) ru.can_lose = *can_lose_;
+    if (village_rule_) ru.village_rule = *village_rule_;
+    if (town_rule_) ru.town_rule = *town_rule_;
   }
   std::string yaml() const override {
     std::ostringstream os;
@@ -68,6 +76,8 @@ class TaobaoThresholds final : public Intervention {
     put("visibility_boost", visibility_boost_);
     put("fixed_cost_subsidy", fixed_cost_subsidy_);
     if (can_lose_) os << ", can_lose: " << (*can_lose_ ? "true" : "false");
+    if (village_rule_) os << ", village_rule: \"" << *village_rule_ << "\"";
+    if (town_rule_) os << ", town_rule: \"" << *town_rule_ << "\"";
     os << "}";
     return os.str();
   }
@@ -85,11 +95,25 @@ class TaobaoThresholds final : public Intervention {
     return r.has(key) ? std::optional<std::int64_t>(v) : std::nullopt;
   }
 
+  static std::optional<std::string> opt_rule(EntryReader& r, const char* key,
+                                             const std::vector<std::string>& names,
+                                             const char* doc) {
+    const std::string v = r.text(key, "", doc);
+    if (!r.has(key)) return std::nullopt;
+    try {
+      RuleExpr check(v, names);
+    } catch (const std::invalid_argument& e) {
+      r.fail(key, e.what());
+    }
+    return v;
+  }
+
   double from_year_;
   std::optional<double> village_sales_, village_store_share_, town_sales_, visibility_boost_,
       fixed_cost_subsidy_;
   std::optional<std::int64_t> village_stores_, town_villages_, town_stores_;
   std::optional<bool> can_lose_;
+  std::optional<std::string> village_rule_, town_rule_;
 };
 
 }  // namespace
