@@ -91,9 +91,6 @@ const std::vector<OutputVar>& output_table() {
        "Share of trailing-year sales held by the top 1% of active stores (computed at the last "
        "tick of each year and of the run; NaN at other records)",
        K::TopSalesShare, -1, -1, 1, false},
-      {"savings_per_household", "RMB per household",
-       "Buyer-side gain per household: consumption savings during the interval / households",
-       K::Ratio, QV_SAVINGS, QV_HOUSEHOLDS, 1, true},
       {"gini_income", "-", "Gini coefficient of household income (exact over income classes)",
        K::GiniIncome, -1, -1, 1, true},
       {"income_ratio_urban_rural", "-",

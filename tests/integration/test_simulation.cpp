@@ -16,12 +16,15 @@ bool close(double a, double b, double rel = 1e-9) {
   return std::fabs(a - b) <= rel * std::max({1.0, std::fabs(a), std::fabs(b)});
 }
 
-// A small two-province scenario with livestreaming and stations active early enough to matter.
+// A small two-province scenario with livestreaming and stations active early enough to matter:
+// internet access and demand are set high so that stores are worth opening from the start.
 const char* kSmall = R"(
 name: small
 simulation: {seed: 11, start_year: 2012, years: 6, ticks_per_year: 52}
 geography: {provinces: 2, counties_per_province: 3, towns_per_county: 4, villages_per_town: 6,
             province_size_km: 80, county_radius_km: 15}
+internet: {k: 0.45, t_mid: 2013}
+market: {demand_initial: 3.0e11}
 adoption: {seed_share: 0.01}
 livestream: {start_year: 2013, platform_mid: 2015}
 logistics: {station_open_parcels: 8000}
@@ -62,15 +65,19 @@ TEST_CASE("a change confined to one county leaves the adoption draws elsewhere u
   // B raises internet access in county 0 only. Wherever a village outside county 0 faces the
   // same adoption problem (eligible households, probability) in A and B, it must draw the same
   // number of new stores: its draws may not depend on what county 0 consumed.
-  const Scenario a = scenario_text(kSmall);
+  // Without the national category mean in expected profits (prior_weight 0), a household's
+  // expectation depends only on its village and neighbours.
+  const Scenario a = scenario_text(kSmall, {"adoption.prior_weight=0"});
   const Scenario b =
       scenario_text(std::string(kSmall) +
-                    "interventions:\n  - {type: internet_upgrade, counties: [0], start_year: 2012, "
-                    "years: 6, boost: 0.5}\n");
+                        "interventions:\n  - {type: internet_upgrade, counties: [0], start_year: "
+                        "2012, years: 6, boost: 0.5}\n",
+                    {"adoption.prior_weight=0"});
   Simulation sa(a), sb(b);
   const auto& g = sa.world().geo;
   const auto c0_end = g.county_village_end[0];
   std::size_t compared = 0, differ_inside = 0, differ_outside_same_problem = 0;
+  std::size_t compared_choice = 0, differ_choice = 0;
   for (int t = 0; t < 52 * 3; ++t) {
     sa.step();
     sb.step();
@@ -84,12 +91,19 @@ TEST_CASE("a change confined to one county leaves the adoption draws elsewhere u
       }
       if (!same_problem) continue;
       ++compared;
-      differ_outside_same_problem += sa.world().new_stores[v] != sb.world().new_stores[v];
+      // The households that consider a store are drawn from (eligible, probability) alone ...
+      differ_outside_same_problem += va.considering[v] != vb.considering[v];
+      // ... and, facing the same expected profit, they choose the same way.
+      if (va.expected_gross[v] != vb.expected_gross[v]) continue;
+      ++compared_choice;
+      differ_choice += sa.world().new_stores[v] != sb.world().new_stores[v];
     }
   }
   CHECK(differ_inside > 0);  // the policy did change county 0
   CHECK(compared > 10000);   // and many village-ticks elsewhere faced the same problem
   CHECK(differ_outside_same_problem == 0);
+  CHECK(compared_choice > 1000);
+  CHECK(differ_choice == 0);
 }
 
 TEST_CASE("levels are concordant and stores are conserved", "[concordance]") {
