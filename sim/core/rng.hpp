@@ -29,6 +29,7 @@ enum class Purpose : std::uint32_t {
   StreamerAttributes,
   StoreChoice,
   StationPlacement,
+  SeedChoice,
 };
 
 inline constexpr std::uint64_t splitmix64(std::uint64_t x) {

@@ -9,6 +9,19 @@
 
 namespace ruralsim {
 
+double market_prior(const World& w, const Params& p, std::size_t v) {
+  const auto& g = w.geo;
+  const auto k = g.specialty[v];
+  const auto& c = w.categories[k];
+  const double a_new = g.strength[v] * std::exp(-p.market.delta_delivery * w.v.delivery_days[v]);
+  const double unit = std::max(0.0, c.margin - w.v.ship_cost[v] / c.order_value);
+  return w.market_signal.empty() ? 0.0 : w.market_signal[k] * a_new * unit;
+}
+
+void expect_market_prior(World& w, const Params& p) {
+  for (std::size_t v = 0; v < w.geo.villages(); ++v) w.v.expected_gross[v] = market_prior(w, p, v);
+}
+
 double trailing_weight(std::int32_t age_ticks, double dt) {
   return std::max(dt, 1.0 / (static_cast<double>(std::max(0, age_ticks)) + 1.0));
 }
@@ -17,7 +30,6 @@ void accounting_step(World& w, const StepCtx& ctx) {
   const auto& ap = ctx.p.accounting;
   const auto& g = w.geo;
   const std::size_t nv = g.villages();
-  const std::size_t ncat = w.categories.size();
   const double dt = ctx.clk.dt();
   const double rep_decay = std::exp(-ctx.p.market.reputation_decay * dt);  // exact for any rate
   const double commission = ctx.p.livestream.commission;
@@ -25,7 +37,6 @@ void accounting_step(World& w, const StepCtx& ctx) {
   const double scale_side = side_scale(ctx.p);
   const auto tick = ctx.clk.tick;
   auto& m = w.m;
-  w.cat_partial.assign(nv * ncat * 2, 0.0);
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 256), [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
       const auto mb = m.offset[v], me = m.offset[v + 1];
@@ -56,7 +67,6 @@ void accounting_step(World& w, const StepCtx& ctx) {
       const auto spec = g.county_specialty[g.village_county[v]];  // programmes brand the county's
       std::int32_t employment = 0, profitable = 0, gaining = 0;
       double sales_v = 0, live_v = 0, gross_v = 0, scale_v = 0;
-      double* cat = &w.cat_partial[v * ncat * 2];
       for (auto i = mb; i < me; ++i) {
         const auto& c = w.categories[m.category[i]];
         const double S = m.sales_org[i] + m.sales_live[i];
@@ -84,8 +94,6 @@ void accounting_step(World& w, const StepCtx& ctx) {
         const double gross = m.profit_year[i] + fixed_year;
         gross_v += gross;
         scale_v += scale;
-        cat[2 * m.category[i]] += gross;
-        cat[2 * m.category[i] + 1] += scale;
       }
       w.v.employment[v] = employment;
       w.v.profitable[v] = profitable;
@@ -97,16 +105,9 @@ void accounting_step(World& w, const StepCtx& ctx) {
       vrow(w, v)[QV_SALES_LIVE] += live_v;
     }
   });
-  // National means per category (fixed-order sums over villages).
-  std::vector<double> cat_mean(ncat, 0.0);
-  for (std::size_t k = 0; k < ncat; ++k) {
-    const double gsum = fixed_order_sum(w.cat_partial.data() + 2 * k, nv, 2 * ncat);
-    const double ssum = fixed_order_sum(w.cat_partial.data() + 2 * k + 1, nv, 2 * ncat);
-    cat_mean[k] = ssum > 0 ? gsum / ssum : 0.0;
-  }
   // Household-weighted u of the neighbours within R, and the expected operating profit per unit
-  // of capacity: stores of the village, of the neighbours (weight neighbour_weight) and the
-  // national mean of the village's specialty (weight prior_weight, in stores).
+  // of capacity: stores of the village, of the neighbours (weight neighbour_weight) and what the
+  // market offers a new store of the village's specialty (weight prior_weight, in stores).
   const double wn = ctx.p.adoption.neighbour_weight, w0 = ctx.p.adoption.prior_weight;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 1024), [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
@@ -121,7 +122,7 @@ void accounting_step(World& w, const StepCtx& ctx) {
       w.v.u_nbr[v] = den > 0 ? num / den : 0.0;
       const double wsum = w.v.scale_sum[v] + wn * sn + w0;
       w.v.expected_gross[v] =
-          wsum > 0 ? (w.v.gross_sum[v] + wn * gn + w0 * cat_mean[g.specialty[v]]) / wsum : 0.0;
+          wsum > 0 ? (w.v.gross_sum[v] + wn * gn + w0 * market_prior(w, ctx.p, v)) / wsum : 0.0;
     }
   });
 }

@@ -101,14 +101,17 @@ void market_step(World& w, const StepCtx& ctx, const std::vector<double>& partia
   const double organic =
       scenario_demand(ctx) * (1.0 - livestream_channel_share(ctx.p, ctx.clk.time_mid()));
   std::vector<double> per_attract(ncat);
+  w.market_signal.assign(ncat, 0.0);
   for (std::size_t k = 0; k < ncat; ++k) {
-    const double sum = fixed_order_sum(partial.data() + k, g.villages(), ncat);
+    const double sum = partial.empty() ? 0.0 : fixed_order_sum(partial.data() + k, g.villages(), ncat);
     const double outside =
         ctx.p.market.outside_per_household * ctx.total_households * w.categories[k].share;
     const double denom = sum + outside;
     const double demand = organic * w.categories[k].share;
     per_attract[k] = denom > 0 ? demand / denom : 0.0;
+    w.market_signal[k] = per_attract[k] / ctx.clk.dt();
   }
+  if (partial.empty()) return;
   auto& m = w.m;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, g.villages(), 256), [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
@@ -121,6 +124,10 @@ void market_step(World& w, const StepCtx& ctx, const std::vector<double>& partia
       vrow(w, v)[QV_SALES_ORGANIC] += total;
     }
   });
+}
+
+void start_market_signal(World& w, const StepCtx& ctx) {
+  market_step(w, ctx, {});
 }
 
 }  // namespace ruralsim

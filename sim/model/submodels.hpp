@@ -69,7 +69,10 @@ double livestream_channel_share(const Params& p, double t);
 // The scenario's demand this tick, RMB: D(t) x scenario households / national x phi_rural x dt.
 double scenario_demand(const StepCtx& ctx);
 void attractiveness_step(World& w, const StepCtx& ctx, std::vector<double>& partial);
+// Shares the organic channel among stores by attractiveness; sets w.market_signal.
 void market_step(World& w, const StepCtx& ctx, const std::vector<double>& partial);
+// w.market_signal for a market without stores (the outside option alone), at the start.
+void start_market_signal(World& w, const StepCtx& ctx);
 // 6.3 livestream.cpp
 void livestream_step(World& w, const StepCtx& ctx);
 // 6.5 logistics.cpp
@@ -90,6 +93,11 @@ void open_station(World& w, std::size_t v, std::int32_t tick);
 // trailing-year parcel volume, or 0 for a programme).
 void open_centre(World& w, std::size_t c, std::int32_t tick, double value);
 // 6.6 accounting.cpp
+// What the market offers a new full-time store of village v's specialty (mean quality, no
+// reputation): operating profit before fixed cost, RMB/yr, from the last market step.
+double market_prior(const World& w, const Params& p, std::size_t v);
+// Sets every village's expected operating profit to the market prior (no stores observed).
+void expect_market_prior(World& w, const Params& p);
 // Weight of this tick in a trailing-year rate: 1 / (age + 1) over a store's first year (a running
 // mean), dt after (an exponential window of one year).
 double trailing_weight(std::int32_t age_ticks, double dt);

@@ -172,11 +172,24 @@ void init_state(World& w, const StepCtx& ctx) {
       w.c.centre_opened[order[i].second] = 0;
     }
   }
-  // Seed merchants: Binomial(H_v, seed_share) per village.
+  // Stores at the start: Binomial(H_v, seed_share) households per village consider a store and
+  // choose as any household would, expecting what the market of the start year offers.
+  service_level(w, ctx);
+  start_market_signal(w, ctx);
+  expect_market_prior(w, ctx.p);
+  const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
   for (std::size_t i = 0; i < nv; ++i) {
     Stream rs(ctx.seed, Purpose::SeedMerchants, i, 0);
     boost::random::binomial_distribution<int> bin(g.households[i], ctx.p.adoption.seed_share);
-    w.new_stores[i] = bin(rs);
+    const int considering = bin(rs);
+    Stream rc(ctx.seed, Purpose::SeedChoice, i, 0);
+    boost::random::normal_distribution<double> norm(0.0, 1.0);
+    const double y0 = g.base_income[i] * grow, fixed = store_fixed_cost(w, ctx.p, i);
+    int opened = 0;
+    for (int k = 0; k < considering; ++k)
+      opened += weigh_store(w.v.expected_gross[i], y0, fixed, ctx.p, norm(rc)).open ? 1 : 0;
+    w.v.considering[i] = considering;
+    w.new_stores[i] = opened;
   }
   rebuild_merchants(w, ctx, Purpose::SeedAttributes);
   // Seed stores are new stores of the first recording interval, so that stores = opened -
@@ -209,22 +222,18 @@ void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose) {
       if (n_new == 0) continue;
       Stream rs(ctx.seed, purpose, v, static_cast<std::uint64_t>(ctx.clk.tick));
       boost::random::normal_distribution<double> norm(0.0, 1.0);
-      // Households that chose a store at step 3: replay their choice draws (adoption_step).
-      const bool seed = purpose != Purpose::NewMerchant;
-      Stream rc(ctx.seed, Purpose::StoreChoice, v, static_cast<std::uint64_t>(ctx.clk.tick));
+      // Households that chose a store: replay their choice draws (adoption_step, init_state).
+      const Purpose choice_purpose =
+          purpose == Purpose::NewMerchant ? Purpose::StoreChoice : Purpose::SeedChoice;
+      Stream rc(ctx.seed, choice_purpose, v, static_cast<std::uint64_t>(ctx.clk.tick));
       boost::random::normal_distribution<double> choice_norm(0.0, 1.0);
       const double y0 = g.base_income[v] * grow, fixed = store_fixed_cost(w, ctx.p, v);
       const double sig = ap.sigma_q, alpha = ap.quality_tail_shape;
       for (int k = 0; k < n_new; ++k, ++j) {
         StoreChoice choice;
-        if (seed) {
-          // Stores that exist at the start: side businesses of households drawn at random.
-          choice.base_rel = std::exp(ap.income_sigma * norm(rs) - 0.5 * ap.income_sigma * ap.income_sigma);
-        } else {
-          do {
-            choice = weigh_store(w.v.expected_gross[v], y0, fixed, ctx.p, choice_norm(rc));
-          } while (!choice.open);
-        }
+        do {
+          choice = weigh_store(w.v.expected_gross[v], y0, fixed, ctx.p, choice_norm(rc));
+        } while (!choice.open);
         std::uint8_t cat = g.specialty[v];
         if (rs.uniform() >= ap.p_specialty)
           cat = static_cast<std::uint8_t>(

@@ -193,7 +193,9 @@ struct World {
   std::vector<double> vq, cq;
   std::vector<double> vq_year;  // village flows of the current year (village snapshots only)
   std::vector<std::int32_t> new_stores;  // per village, set at step 3
-  std::vector<double> cat_partial;  // villages x categories x 2 (gross, scale), step 7 scratch
+  // Per category: organic sales per unit of attractiveness at the last market step, RMB/yr (what
+  // the platform's demand offers a new store).
+  std::vector<double> market_signal;
   std::int32_t tick = 0;
 };
 
