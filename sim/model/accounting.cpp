@@ -35,6 +35,7 @@ void accounting_step(World& w, const StepCtx& ctx) {
   const double commission = ctx.p.livestream.commission;
   const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
   const double scale_side = side_scale(ctx.p);
+  const double rho = ctx.p.market.rho;
   const auto tick = ctx.clk.tick;
   auto& m = w.m;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 256), [&](const auto& r) {
@@ -89,9 +90,12 @@ void accounting_step(World& w, const StepCtx& ctx) {
         gaining += gains ? 1 : 0;
         sales_v += S;
         live_v += m.sales_live[i];
-        // What others observe: operating profit before fixed cost per unit of capacity.
+        // What others observe: operating profit before fixed cost per unit of capacity, net of
+        // the store's accumulated reputation (what a newcomer selling the same goods would make).
         const double scale = m.full_time[i] ? 1.0 : scale_side;
-        const double gross = m.profit_year[i] + fixed_year;
+        const double rep = rho == 0.5 ? std::sqrt(1.0 + m.reputation[i])
+                                      : std::pow(1.0 + m.reputation[i], rho);
+        const double gross = (m.profit_year[i] + fixed_year) / rep;
         gross_v += gross;
         scale_v += scale;
       }
