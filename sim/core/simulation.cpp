@@ -82,7 +82,7 @@ void Simulation::apply_interventions(const StepCtx& c) {
   }
 }
 
-// One tick, in the order of MODEL.md section 3 (docs/ODD.md, "Process overview").
+// One tick, in the order of docs/ODD.md section 3 ("Process overview").
 void Simulation::step() {
   world_.tick = clock_.tick;
   const StepCtx c = ctx();

@@ -1,5 +1,5 @@
 #pragma once
-// The simulation loop: one tick in the fixed order of MODEL.md section 3, and the reduction
+// The simulation loop: one tick in the fixed order of docs/ODD.md section 3, and the reduction
 // of additive quantities up the hierarchy for recording.
 #include <functional>
 #include <memory>

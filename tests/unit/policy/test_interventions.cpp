@@ -1,4 +1,4 @@
-// Intervention types (MODEL.md section 7): parsing from YAML with located errors, targeting,
+// Intervention types (docs/ODD.md section 7): parsing from YAML with located errors, targeting,
 // time windows with decay, and the effect of apply() on a small generated world.
 #include <catch2/catch.hpp>
 
