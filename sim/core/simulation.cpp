@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "core/finite_check.hpp"
 #include "core/rng.hpp"
 #include "io/geography.hpp"
 #include "io/recorder.hpp"
@@ -129,6 +130,7 @@ void Simulation::record(const StepCtx& c) {
   World& w = world_;
   const auto& g = w.geo;
   tally_stocks(w, c);
+  check_finite_quantities(w, clock_.tick, clock_.ticks_per_year, clock_.start_year);
   constexpr int K = Q_COUNT;
   constexpr int KC = Q_COUNT - kVillageQ;
   const std::size_t nc = g.counties(), np = g.provinces();
@@ -230,6 +232,8 @@ void Simulation::record(const StepCtx& c) {
         record_.national[k] = derived_value(var, agg_national_.data());
     }
   }
+  check_finite_outputs(g, clock_.tick, clock_.ticks_per_year, clock_.start_year, record_.national,
+                       record_.province, record_.county);
   if (recorder_)
     recorder_->append(record_.tick, record_.time, record_.national, record_.province,
                       record_.county);
