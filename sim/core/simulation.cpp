@@ -30,7 +30,11 @@ World build_world(const Scenario& sc) {
   if (sc.params.geography.source == "csv")
     w.geo = load_geography_csv(sc.csv_path, sc.params, sc.categories);
   else
-    w.geo = generate_geography(sc.params, sc.categories.size());
+    try {
+      w.geo = generate_geography(sc.params, sc.categories.size());
+    } catch (const InputError& e) {
+      throw InputError(sc.path + ": " + e.what());  // name the scenario the geography came from
+    }
   if (w.geo.villages() == 0) throw InputError(sc.path + ": the geography has no villages");
   return w;
 }
