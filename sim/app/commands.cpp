@@ -452,18 +452,13 @@ int cmd_reproduce(const std::vector<std::string>& argv) {
   if (a.positional.size() != 1) throw UsageError("ruralsim reproduce: expected one .h5 file");
   const std::string file = a.positional[0];
   const int threads = static_cast<int>(int_opt(a, "--threads", 0, 1, 1024));
-  std::string resolved, stored_hash, dir, version, commit, csv_text;
-  bool has_csv = false;
-  {
-    const H5ReadFile f(file);  // every read checks class, rank and size first
-    resolved = f.string_dataset("/provenance/scenario_resolved");
-    stored_hash = f.string_attribute("content_hash");
-    dir = f.string_attribute("scenario_dir");
-    version = f.string_attribute("ruralsim_version");
-    commit = f.string_attribute("git_commit");
-    has_csv = f.has_dataset("/provenance/geography_csv");
-    if (has_csv) csv_text = f.string_dataset("/provenance/geography_csv");
-  }
+  // Every read checks class, rank and size first, in a child process that a hostile file
+  // cannot crash or hang the command through.
+  const ProvenanceStrings prov = read_provenance(file);
+  const std::string &resolved = prov.scenario_resolved, &stored_hash = prov.content_hash,
+                    &dir = prov.scenario_dir, &version = prov.ruralsim_version,
+                    &commit = prov.git_commit, &csv_text = prov.geography_csv;
+  const bool has_csv = prov.has_geography_csv;
   // The village table travels inside the file: the re-run reads that copy, so a moved or
   // edited CSV cannot change the result. The copy is removed however the re-run ends.
   RemoveAtExit csv_copy;

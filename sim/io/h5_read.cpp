@@ -1,6 +1,14 @@
 #include "io/h5_read.hpp"
 
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <fstream>
 #include <vector>
 
@@ -175,6 +183,127 @@ std::string H5ReadFile::string_attribute(const char* name) const {
   if (t.id < 0 || s.id < 0) throw InputError(path_ + ": cannot read " + what + " (damaged file?)");
   return read_one_string(
       t.id, s.id, [&](hid_t mt, void* buf) { return H5Aread(a.id, mt, buf); }, what, path_);
+}
+
+namespace {
+
+void put(std::string& out, const std::string& field) {
+  const std::uint64_t n = field.size();
+  out.append(reinterpret_cast<const char*>(&n), sizeof n);
+  out += field;
+}
+
+bool take(const std::string& in, std::size_t& pos, std::string& field) {
+  std::uint64_t n = 0;
+  if (in.size() - pos < sizeof n) return false;
+  std::memcpy(&n, in.data() + pos, sizeof n);
+  pos += sizeof n;
+  if (in.size() - pos < n) return false;
+  field.assign(in, pos, n);
+  pos += n;
+  return true;
+}
+
+void write_all(int fd, const std::string& s) {
+  std::size_t done = 0;
+  while (done < s.size()) {
+    const ssize_t n = ::write(fd, s.data() + done, s.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace
+
+ProvenanceStrings read_provenance(const std::string& path, int timeout_seconds) {
+  require_regular_file(path, "an HDF5 result file");
+  int fds[2];
+  if (::pipe(fds) != 0)
+    throw std::runtime_error("cannot create a pipe: " + std::string(std::strerror(errno)));
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw std::runtime_error("cannot start a process to read " + path);
+  }
+  if (pid == 0) {  // child: read, send, and leave without running exit handlers
+    ::close(fds[0]);
+    std::string msg;
+    try {
+      const H5ReadFile f(path);
+      msg = "K";
+      put(msg, f.string_dataset("/provenance/scenario_resolved"));
+      put(msg, f.string_attribute("content_hash"));
+      put(msg, f.string_attribute("scenario_dir"));
+      put(msg, f.string_attribute("ruralsim_version"));
+      put(msg, f.string_attribute("git_commit"));
+      const bool csv = f.has_dataset("/provenance/geography_csv");
+      put(msg, csv ? "1" : "0");
+      put(msg, csv ? f.string_dataset("/provenance/geography_csv") : std::string());
+    } catch (const InputError& e) {
+      msg = "E";
+      put(msg, e.what());
+    } catch (const std::exception& e) {
+      msg = "X";
+      put(msg, e.what());
+    }
+    write_all(fds[1], msg);
+    ::close(fds[1]);
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string data;
+  bool timed_out = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  char buf[65536];
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd pfd{fds[0], POLLIN, 0};
+    const int r = ::poll(&pfd, 1, static_cast<int>(std::min<long long>(left, 1000)));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) continue;
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    data.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fds[0]);
+  if (timed_out) ::kill(pid, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out)
+    throw InputError(path + ": damaged HDF5 file: the HDF5 library did not finish reading it in " +
+                     std::to_string(timeout_seconds) + " s");
+  if (WIFSIGNALED(status))
+    throw InputError(path + ": damaged HDF5 file: the HDF5 library crashed reading it (signal " +
+                     std::to_string(WTERMSIG(status)) + ")");
+  std::size_t pos = 1;
+  std::string field;
+  if (data.empty() || (WIFEXITED(status) && WEXITSTATUS(status) != 0))
+    throw InputError(path + ": damaged HDF5 file: reading it failed");
+  if (data[0] == 'E' || data[0] == 'X') {
+    take(data, pos, field);
+    if (data[0] == 'E') throw InputError(field);
+    throw std::runtime_error(field);
+  }
+  ProvenanceStrings p;
+  std::string csv_flag;
+  if (!(take(data, pos, p.scenario_resolved) && take(data, pos, p.content_hash) &&
+        take(data, pos, p.scenario_dir) && take(data, pos, p.ruralsim_version) &&
+        take(data, pos, p.git_commit) && take(data, pos, csv_flag) &&
+        take(data, pos, p.geography_csv)))
+    throw InputError(path + ": damaged HDF5 file: reading it failed");
+  p.has_geography_csv = csv_flag == "1";
+  return p;
 }
 
 }  // namespace ruralsim

@@ -31,6 +31,19 @@ class H5ReadFile {
   std::string path_;
 };
 
+// What `reproduce` reads from a result file.
+struct ProvenanceStrings {
+  std::string scenario_resolved, content_hash, scenario_dir, ruralsim_version, git_commit;
+  bool has_geography_csv = false;
+  std::string geography_csv;
+};
+
+// Reads the provenance of `path` with H5ReadFile in a child process: the HDF5 library can crash
+// or loop forever on a hostile file (found by fuzzing), and this turns both into an InputError
+// ("damaged HDF5 file ...") after at most `timeout_seconds`. Errors of the checked reads are
+// passed on unchanged.
+ProvenanceStrings read_provenance(const std::string& path, int timeout_seconds = 60);
+
 // Largest string read from a result file (the stored village table is the largest).
 inline constexpr std::size_t kMaxH5StringBytes = std::size_t{1} << 30;
 
