@@ -7,6 +7,8 @@
 #   ./run.sh <subcommand> [args]                            e.g. ./run.sh params, ./run.sh validate F.yaml
 #   ./run.sh build                                          only install and build
 #   ./run.sh sanitize                                       tests under AddressSanitizer + UBSan
+#   ./run.sh tsan                                           parallel tests under ThreadSanitizer
+#   ./run.sh fuzz [SECONDS] [TARGET...]                     libFuzzer targets, SECONDS each (60)
 set -euo pipefail
 # Paths given by the caller (scenario files, --out) are relative to the caller's directory; the
 # build happens in the project directory.
@@ -21,11 +23,14 @@ DEBIAN_PACKAGES=(
   python3-matplotlib python3-scipy time
 )
 
+# Only for ./run.sh fuzz: clang and its libFuzzer runtime.
+FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
+
 say() { printf 'run.sh: %s\n' "$*" >&2; }
 
 install_missing() {
   local missing=()
-  for p in "${DEBIAN_PACKAGES[@]}"; do
+  for p in "${DEBIAN_PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   ((${#missing[@]} == 0)) && return 0
@@ -78,19 +83,81 @@ case "${1:-}" in
     ctest --test-dir build --output-on-failure -j "$(nproc 2>/dev/null || echo 2)" "$@"
     ;;
   sanitize)
-    # The Catch2 suite built with -fsanitize=address,undefined in build-sanitize/.
+    # The Catch2 suite and the ruralsim binary built with -fsanitize=address,undefined in
+    # build-sanitize/; the command-line tests (bad-input catalogue, HDF5 files) run against
+    # that binary.
     install_missing
     if [[ ! -f build-sanitize/CMakeCache.txt ]]; then
       cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRURALSIM_SANITIZE=ON >/dev/null
     fi
     say "building with AddressSanitizer and UndefinedBehaviorSanitizer..."
-    if ! cmake --build build-sanitize -j "$(nproc 2>/dev/null || echo 2)" --target ruralsim_tests \
-      >build-sanitize/build.log 2>&1; then
+    if ! cmake --build build-sanitize -j "$(nproc 2>/dev/null || echo 2)" \
+      --target ruralsim_tests ruralsim >build-sanitize/build.log 2>&1; then
       cat build-sanitize/build.log >&2
       exit 1
     fi
-    ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-      build-sanitize/tests/ruralsim_tests
+    export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0
+    export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+    build-sanitize/tests/ruralsim_tests
+    say "command-line tests against the sanitized ruralsim..."
+    /usr/bin/python3 tests/integration/cli_bad_input.py build-sanitize/ruralsim tests/data/bad | tail -1
+    /usr/bin/python3 tests/integration/cli_hdf5.py build-sanitize/ruralsim "$root" | tail -1
+    ;;
+  tsan)
+    # ThreadSanitizer build of the Catch2 suite in build-tsan/; runs the tests that step the
+    # model in parallel (determinism for 1, 2 and 8 threads, concordance, regression).
+    install_missing
+    if [[ ! -f build-tsan/CMakeCache.txt ]]; then
+      cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRURALSIM_TSAN=ON >/dev/null
+    fi
+    say "building with ThreadSanitizer..."
+    if ! cmake --build build-tsan -j "$(nproc 2>/dev/null || echo 2)" --target ruralsim_tests \
+      >build-tsan/build.log 2>&1; then
+      cat build-tsan/build.log >&2
+      exit 1
+    fi
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/tsan.supp" \
+      build-tsan/tests/ruralsim_tests "[determinism],[concordance],[regression]"
+    ;;
+  fuzz)
+    # libFuzzer targets (tests/fuzz) built with clang, ASan and UBSan in build-fuzz/; each runs
+    # SECONDS (default 60) on its corpus in build-fuzz/corpus/<target>, seeded from scenarios/,
+    # tests/data/ and tests/fuzz/. A crash leaves the input in build-fuzz/findings/<target>/.
+    shift
+    seconds=${1:-60}
+    [[ $# -gt 0 ]] && shift
+    targets=("$@")
+    ((${#targets[@]})) || targets=(scenario set_overrides village_table h5_reader)
+    install_missing "${FUZZ_PACKAGES[@]}"
+    build  # the Release binary makes the HDF5 seed files
+    if [[ ! -f build-fuzz/CMakeCache.txt ]]; then
+      CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DRURALSIM_FUZZ=ON -DRURALSIM_BUILD_TESTS=OFF >/dev/null
+    fi
+    say "building the fuzz targets (clang, libFuzzer, ASan, UBSan)..."
+    if ! cmake --build build-fuzz -j "$(nproc 2>/dev/null || echo 2)" >build-fuzz/build.log 2>&1; then
+      cat build-fuzz/build.log >&2
+      exit 1
+    fi
+    tests/fuzz/make_seeds.sh build/ruralsim build-fuzz/seeds
+    status=0
+    for t in "${targets[@]}"; do
+      mkdir -p "build-fuzz/corpus/$t" "build-fuzz/findings/$t"
+      say "fuzzing $t for ${seconds}s..."
+      if ! (cd "build-fuzz/findings/$t" && ASAN_OPTIONS=detect_leaks=0 \
+        "$root/build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=20 \
+        -rss_limit_mb=3072 -print_final_stats=1 "$root/build-fuzz/corpus/$t" \
+        "$root/build-fuzz/seeds/$t" >"$root/build-fuzz/fuzz_$t.log" 2>&1); then
+        tail -40 "build-fuzz/fuzz_$t.log" >&2
+        say "fuzz_$t found a problem: input in build-fuzz/findings/$t/ (log build-fuzz/fuzz_$t.log)"
+        status=1
+      else
+        grep -E "stat::number_of_executed_units|stat::new_units_added" "build-fuzz/fuzz_$t.log" |
+          tr '\n' ' ' | sed "s/^/run.sh: fuzz_$t: /" >&2
+        echo >&2
+      fi
+    done
+    exit $status
     ;;
   *.yaml | *.yml)
     build

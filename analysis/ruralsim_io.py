@@ -55,7 +55,7 @@ import pandas as pd
 import xarray as xr
 
 __all__ = [
-    "FLOW_UNITS", "FLOW_PHRASE", "VarInfo", "Run", "is_flow", "open_run", "open_runs",
+    "RunFileError", "FLOW_UNITS", "FLOW_PHRASE", "VarInfo", "Run", "is_flow", "open_run", "open_runs",
     "annual_label",
 ]
 
@@ -69,6 +69,70 @@ GEO_TABLES = ("provinces", "counties", "towns", "villages", "categories")
 
 VarInfo = namedtuple("VarInfo", "units description flow in_village_snapshots")
 VarInfo.__doc__ = "Units, description, flow (True) or stock (False), present in /village_annual."
+
+
+class RunFileError(ValueError):
+    """A file that is not a readable ruralsim result: not HDF5, damaged or truncated, foreign,
+    or with data that no longer match the stored content hash. The message names the file."""
+
+
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_verified = {}  # (path, size, mtime) of files whose content hash was checked
+
+
+def _has_hdf5_signature(path) -> bool:
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            off = 0
+            while off + 8 <= size:
+                fh.seek(off)
+                if fh.read(8) == _HDF5_SIGNATURE:
+                    return True
+                off = 512 if off == 0 else off * 2
+    except OSError:
+        return False
+    return False
+
+
+def _open_h5(path):
+    """h5py.File(path, 'r') with a RunFileError that says what is wrong instead of OSError."""
+    if not os.path.exists(path):
+        raise RunFileError(f"{path}: no such file")
+    if not os.path.isfile(path):
+        raise RunFileError(f"{path}: not a regular file")
+    try:
+        return h5py.File(path, "r")
+    except OSError as e:
+        if _has_hdf5_signature(path):
+            raise RunFileError(f"{path}: damaged or truncated HDF5 file (it has an HDF5 "
+                               f"signature but cannot be opened: {e})") from None
+        raise RunFileError(f"{path}: not an HDF5 file") from None
+
+
+def verify_content_hash(h5, path):
+    """Recomputes the content hash (analysis/check_h5.py) and raises RunFileError if it differs
+    from the stored one: the data were changed or damaged after the run."""
+    key = (os.path.abspath(path), os.path.getsize(path), os.path.getmtime(path))
+    if key in _verified:
+        return
+    here = os.path.dirname(os.path.abspath(__file__))
+    import sys
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    from check_h5 import content_hash  # noqa: E402 (sibling module)
+    stored = _text(h5.attrs.get("content_hash", ""))
+    if not stored:
+        raise RunFileError(f"{path}: no content_hash attribute (not a ruralsim result file?)")
+    try:
+        computed = content_hash(h5)
+    except Exception as e:  # noqa: BLE001 - any read error means a damaged file
+        raise RunFileError(f"{path}: damaged file: cannot read its data ({e})") from None
+    if computed != stored:
+        raise RunFileError(f"{path}: content hash mismatch: the data were changed or damaged "
+                           f"after the run (stored {stored[:12]}, recomputed {computed[:12]}); "
+                           f"refusing to use it (open_run(path, verify=False) reads it anyway)")
+    _verified[key] = True
 
 
 def is_flow(units, description) -> bool:
@@ -127,9 +191,9 @@ class Run:
       provenance                  dict: root attributes + scenario_input, scenario_resolved
     """
 
-    def __init__(self, path):
+    def __init__(self, path, verify=True):
         self.path = os.fspath(path)
-        self._h5 = h5py.File(self.path, "r")
+        self._h5 = _open_h5(self.path)
         self._cache = {}
         self._opened = []
         a = self._h5.attrs
@@ -138,8 +202,16 @@ class Run:
             warnings.warn(f"{self.path}: unexpected format '{fmt}'")
         self.ticks_per_year = _int_or(_attr_value(a.get("ticks_per_year")))
         self.start_year = _int_or(_attr_value(a.get("start_year")))
-        if self.ticks_per_year is None or self.start_year is None:
-            raise ValueError(f"{self.path}: root attributes ticks_per_year/start_year missing")
+        if self.ticks_per_year is None or self.start_year is None or self.ticks_per_year <= 0:
+            self._h5.close()
+            raise RunFileError(f"{self.path}: root attributes ticks_per_year/start_year missing "
+                               f"or invalid (not a ruralsim result file?)")
+        if verify:
+            try:
+                verify_content_hash(self._h5, self.path)
+            except RunFileError:
+                self._h5.close()
+                raise
 
     # ---- lifetime -------------------------------------------------------------------------
     def close(self):
@@ -432,9 +504,11 @@ def _geo_table_name(level):
     return table
 
 
-def open_run(path) -> Run:
-    """Open a ruralsim result file (read-only)."""
-    return Run(path)
+def open_run(path, verify=True) -> Run:
+    """Open a ruralsim result file (read-only). RunFileError for a file that is not HDF5, is
+    damaged or truncated, is not a ruralsim result, or (with ``verify``, the default) whose data
+    no longer match the stored content hash."""
+    return Run(path, verify=verify)
 
 
 def open_runs(paths, level="national", annual=False, how="auto", variables=None) -> xr.Dataset:

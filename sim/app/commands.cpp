@@ -21,11 +21,15 @@
 
 #include "build_info.hpp"
 #include "core/error.hpp"
+#include "core/limits.hpp"
 #include "core/params.hpp"
 #include "core/progress.hpp"
 #include "core/sha256.hpp"
 #include "core/simulation.hpp"
 #include "git_info.hpp"
+#include "io/h5_read.hpp"
+#include "io/input_file.hpp"
+#include "io/output_path.hpp"
 #include "io/recorder.hpp"
 #include "io/scenario.hpp"
 #include "model/outputs.hpp"
@@ -68,6 +72,8 @@ const char* const kRunHelp = R"(usage: ruralsim run SCENARIO.yaml [options]
   --out FILE          output file (default outputs/<name>_seed<seed>.h5; an existing default
                       file is never overwritten: a numbered name is used instead)
   --overwrite         allow --out to replace an existing file
+  --max-memory SIZE   refuse a run whose estimated memory exceeds SIZE (e.g. 8G; default: the
+                      memory available on this machine), before building anything
   --seed N            override simulation.seed
   --replicate N       override simulation.replicate
   --threads N         worker threads (default: all cores); results do not depend on it
@@ -78,24 +84,30 @@ The run prints a progress line on stderr and a summary on stdout, and names the 
 The file is written under a temporary name and renamed only when complete.
 )";
 
-const char* const kValidateHelp = R"(usage: ruralsim validate SCENARIO.yaml [--set KEY=VALUE]...
+const char* const kValidateHelp =
+    R"(usage: ruralsim validate SCENARIO.yaml [--set KEY=VALUE]... [--max-memory SIZE]
 
 Parses and checks the scenario, builds its geography (reads the village table if any) and
 resolves intervention targets. Prints a short description; exit 0 if valid, 2 if not.
 )";
 
 const char* const kReproduceHelp =
-    R"(usage: ruralsim reproduce FILE.h5 [--threads N] [--keep] [--quiet]
+    R"(usage: ruralsim reproduce FILE.h5 [--threads N] [--keep] [--quiet] [--max-memory SIZE]
 
 Re-runs the resolved scenario stored in FILE.h5 (same seed, replicate and parameters) and
 compares the content hash of the new result with the stored one. Exit 0 if they match, 1 if
-not. The re-run's file is deleted unless --keep is given (then it is FILE.reproduced.h5).
+not. The re-run's file is deleted unless --keep is given (then it is FILE.reproduced.h5, or
+FILE.reproduced_2.h5, ... if that exists: an existing file is never replaced).
+--max-memory SIZE as for run.
 --quiet drops the progress line.
 )";
 
 const char* const kParamsHelp =
     "usage: ruralsim params [--markdown]\n\nLists every parameter; --markdown prints "
     "docs/parameters.md.\n";
+const char* const kInterventionsHelp =
+    "usage: ruralsim interventions\n\nLists the intervention types (docs/scenario_format.md "
+    "describes their keys).\n";
 const char* const kOutputsHelp =
     "usage: ruralsim outputs [--markdown]\n\nLists every output variable; --markdown prints the "
     "table of docs/outputs.md.\n";
@@ -160,6 +172,9 @@ Args parse_args(const std::vector<std::string>& a, std::size_t from,
         throw UsageError("ruralsim " + cmd + ": unknown option '" + key +
                          "'; valid options:" + valid + " --help");
       }
+      if (flag && has_value)
+        throw UsageError("ruralsim " + cmd + ": option " + key + " takes no value (got '" + s +
+                         "')");
       if (takes && !has_value) {
         if (i + 1 >= a.size())
           throw UsageError("ruralsim " + cmd + ": option " + key + " needs a value");
@@ -191,12 +206,24 @@ long long int_opt(const Args& a, const std::string& key, long long def, long lon
   }
 }
 
+// Refuses a scenario whose estimated memory exceeds --max-memory (default: what is available).
+void check_memory(const Args& a, const Scenario& sc) {
+  if (a.opts.count("--max-memory")) {
+    const std::string& v = a.opts.at("--max-memory");
+    enforce_memory_limit(sc, parse_memory_size(v, "--max-memory"), "--max-memory " + v);
+  } else {
+    enforce_memory_limit(sc, available_memory_bytes(),
+                         "the memory available on this machine; --max-memory sets another");
+  }
+}
+
 std::string default_out(const Scenario& sc) {
   std::string base = "outputs/" + sc.name + "_seed" + std::to_string(sc.params.simulation.seed);
   if (sc.params.simulation.replicate)
     base += "_rep" + std::to_string(sc.params.simulation.replicate);
   std::string path = base + ".h5";
-  for (int k = 2; std::filesystem::exists(path) || std::filesystem::exists(path + ".partial"); ++k)
+  // A .partial left by a killed run is stale and reused; one being written is skipped.
+  for (int k = 2; std::filesystem::exists(path) || file_in_use(path + ".partial"); ++k)
     path = base + "_" + std::to_string(k) + ".h5";
   return path;
 }
@@ -220,10 +247,7 @@ RunOutcome execute(const Scenario& sc, const std::string& out_path, int threads,
   Provenance prov;
   // The village table is read for the provenance before the run, as the model reads it.
   if (sc.params.geography.source == "csv") {
-    std::ifstream in(sc.csv_path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    prov.geography_csv = ss.str();
+    prov.geography_csv = read_input_file(sc.csv_path, "the village table", kMaxVillageTableBytes);
     prov.attrs["geography_csv_sha256"] = sha256_hex(prov.geography_csv);
     prov.attrs["geography_csv_path"] = std::filesystem::absolute(sc.csv_path).string();
   }
@@ -335,8 +359,9 @@ void print_summary(const Scenario& sc, const RunOutcome& o) {
 }
 
 int cmd_run(const std::vector<std::string>& argv) {
-  const Args a = parse_args(argv, 1, {"--out", "--seed", "--replicate", "--threads", "--set"},
-                            {"--quiet", "--overwrite"}, "run");
+  const Args a =
+      parse_args(argv, 1, {"--out", "--seed", "--replicate", "--threads", "--set", "--max-memory"},
+                 {"--quiet", "--overwrite"}, "run");
   if (a.help) {
     std::fputs(kRunHelp, stdout);
     return 0;
@@ -353,13 +378,12 @@ int cmd_run(const std::vector<std::string>& argv) {
   sets.insert(sets.end(), a.sets.begin(), a.sets.end());
   const int threads = static_cast<int>(int_opt(a, "--threads", 0, 1, 1024));
   const bool quiet = a.opts.count("--quiet") > 0;
+  if (a.opts.count("--out")) check_output_path(a.opts.at("--out"), "--out");
   Scenario sc = load_scenario(a.positional[0], sets);
+  check_memory(a, sc);
   std::string out;
   if (a.opts.count("--out")) {
     out = a.opts.at("--out");
-    if (std::filesystem::is_directory(out))
-      throw InputError("--out " + out + ": is a directory; give a file name, e.g. " +
-                       (std::filesystem::path(out) / (sc.name + ".h5")).string());
     if (std::filesystem::exists(out) && !a.opts.count("--overwrite"))
       throw InputError("--out " + out +
                        ": exists already; choose another --out or add --overwrite");
@@ -377,13 +401,14 @@ int cmd_run(const std::vector<std::string>& argv) {
 }
 
 int cmd_validate(const std::vector<std::string>& argv) {
-  const Args a = parse_args(argv, 1, {"--set"}, {}, "validate");
+  const Args a = parse_args(argv, 1, {"--set", "--max-memory"}, {}, "validate");
   if (a.help) {
     std::fputs(kValidateHelp, stdout);
     return 0;
   }
   if (a.positional.size() != 1) throw UsageError("ruralsim validate: expected one scenario file");
   Scenario sc = load_scenario(a.positional[0], a.sets);
+  check_memory(a, sc);
   World w = build_world(sc);
   for (const auto& iv : sc.interventions) iv->initialize(w, sc.params, run_seed(sc.params));
   long long hh = 0;
@@ -399,102 +424,76 @@ int cmd_validate(const std::vector<std::string>& argv) {
   return 0;
 }
 
-// Reads a scalar string (variable or fixed length) through `read(type, buffer)`, in the stored
-// type: ASCII and UTF-8 strings do not convert into each other. False if the read fails.
-template <class Read>
-bool read_string_value(hid_t type, Read read, std::string& out) {
-  if (H5Tis_variable_str(type) > 0) {
-    char* s = nullptr;
-    if (read(type, static_cast<void*>(&s)) < 0) return false;
-    out = s ? s : "";
-    if (s) H5free_memory(s);
-    return true;
+// Removes a file when the scope ends (the temporary copies made by `reproduce`).
+struct RemoveAtExit {
+  std::filesystem::path path;
+  ~RemoveAtExit() {
+    std::error_code ec;
+    if (!path.empty()) std::filesystem::remove(path, ec);
   }
-  std::string buf(H5Tget_size(type), '\0');
-  if (read(type, static_cast<void*>(buf.data())) < 0) return false;
-  out = buf.c_str();
-  return true;
-}
+};
 
-std::string read_h5_string(hid_t file, const char* dset_path, const std::string& fname) {
-  hid_t d = H5Dopen2(file, dset_path, H5P_DEFAULT);
-  if (d < 0)
-    throw InputError(fname + ": no dataset " + dset_path + " (not a ruralsim output file?)");
-  hid_t t = H5Dget_type(d);
-  std::string out;
-  const bool ok = read_string_value(
-      t, [&](hid_t mt, void* buf) { return H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf); },
-      out);
-  H5Tclose(t);
-  H5Dclose(d);
-  if (!ok) throw InputError(fname + ": cannot read " + dset_path);
-  return out;
-}
-
-std::string read_h5_attr(hid_t file, const char* name, const std::string& fname) {
-  if (H5Aexists(file, name) <= 0)
-    throw InputError(fname + ": no attribute " + name + " (not a ruralsim output file?)");
-  hid_t at = H5Aopen(file, name, H5P_DEFAULT);
-  hid_t t = H5Aget_type(at);
-  std::string out;
-  const bool ok = read_string_value(
-      t, [&](hid_t mt, void* buf) { return H5Aread(at, mt, buf); }, out);
-  H5Tclose(t);
-  H5Aclose(at);
-  if (!ok) throw InputError(fname + ": cannot read attribute " + name);
-  return out;
+// FILE.reproduced.h5, or FILE.reproduced_2.h5, ... : an existing file is never replaced.
+std::filesystem::path keep_path(const std::string& file) {
+  const std::filesystem::path base = std::filesystem::path(file).replace_extension("");
+  std::filesystem::path p = base.string() + ".reproduced.h5";
+  for (int k = 2; std::filesystem::exists(p) || file_in_use(p.string() + ".partial"); ++k)
+    p = base.string() + ".reproduced_" + std::to_string(k) + ".h5";
+  return p;
 }
 
 int cmd_reproduce(const std::vector<std::string>& argv) {
-  const Args a = parse_args(argv, 1, {"--threads"}, {"--keep", "--quiet"}, "reproduce");
+  const Args a =
+      parse_args(argv, 1, {"--threads", "--max-memory"}, {"--keep", "--quiet"}, "reproduce");
   if (a.help) {
     std::fputs(kReproduceHelp, stdout);
     return 0;
   }
   if (a.positional.size() != 1) throw UsageError("ruralsim reproduce: expected one .h5 file");
   const std::string file = a.positional[0];
-  if (!std::filesystem::exists(file)) throw InputError(file + ": no such file");
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) throw InputError(file + ": not an HDF5 file");
-  std::string resolved, stored_hash, dir, version, commit;
-  try {
-    resolved = read_h5_string(f, "/provenance/scenario_resolved", file);
-    stored_hash = read_h5_attr(f, "content_hash", file);
-    dir = read_h5_attr(f, "scenario_dir", file);
-    version = read_h5_attr(f, "ruralsim_version", file);
-    commit = read_h5_attr(f, "git_commit", file);
-  } catch (...) {
-    H5Fclose(f);
-    throw;
-  }
-  H5Fclose(f);
+  const int threads = static_cast<int>(int_opt(a, "--threads", 0, 1, 1024));
+  // Every read checks class, rank and size first, in a child process that a hostile file
+  // cannot crash or hang the command through.
+  const ProvenanceStrings prov = read_provenance(file);
+  const std::string &resolved = prov.scenario_resolved, &stored_hash = prov.content_hash,
+                    &dir = prov.scenario_dir, &version = prov.ruralsim_version,
+                    &commit = prov.git_commit, &csv_text = prov.geography_csv;
+  const bool has_csv = prov.has_geography_csv;
   // The village table travels inside the file: the re-run reads that copy, so a moved or
-  // edited CSV cannot change the result.
-  std::filesystem::path csv_copy;
-  {
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    hid_t f2 = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f2 >= 0 && H5Lexists(f2, "/provenance/geography_csv", H5P_DEFAULT) > 0) {
-      const std::string text = read_h5_string(f2, "/provenance/geography_csv", file);
-      csv_copy = std::filesystem::temp_directory_path() /
-                 ("ruralsim-reproduce-" + std::to_string(getpid()) + ".csv");
-      std::ofstream(csv_copy, std::ios::binary) << text;
-    }
-    if (f2 >= 0) H5Fclose(f2);
+  // edited CSV cannot change the result. The copy is removed however the re-run ends.
+  RemoveAtExit csv_copy;
+  if (has_csv) {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "ruralsim-reproduce-XXXXXX.csv").string();
+    const int fd = mkstemps(tmpl.data(), 4);
+    if (fd < 0) throw std::runtime_error("cannot create a temporary file in " + tmpl);
+    csv_copy.path = tmpl;
+    const bool ok =
+        ::write(fd, csv_text.data(), csv_text.size()) == static_cast<ssize_t>(csv_text.size());
+    if (::close(fd) != 0 || !ok)
+      throw std::runtime_error("cannot write the temporary village table " + tmpl);
   }
   std::vector<std::string> sets;
-  if (!csv_copy.empty()) sets.push_back("geography.csv=" + csv_copy.string());
+  if (has_csv) sets.push_back("geography.csv=" + csv_copy.path.string());
   Scenario sc = parse_scenario(resolved, file + ":/provenance/scenario_resolved", dir, sets);
-  std::filesystem::path out = std::filesystem::temp_directory_path() /
-                              ("ruralsim-reproduce-" + std::to_string(getpid()) + ".h5");
-  if (a.opts.count("--keep")) out = std::filesystem::path(file).replace_extension(".reproduced.h5");
-  std::filesystem::remove(out);
-  const int threads = static_cast<int>(int_opt(a, "--threads", 0, 1, 1024));
+  check_memory(a, sc);
+  const bool keep = a.opts.count("--keep") > 0;
+  RemoveAtExit rerun;
+  std::filesystem::path out;
+  if (keep) {
+    out = keep_path(file);
+  } else {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "ruralsim-reproduce-XXXXXX.h5").string();
+    const int fd = mkstemps(tmpl.data(), 3);
+    if (fd < 0) throw std::runtime_error("cannot create a temporary file in " + tmpl);
+    ::close(fd);
+    out = tmpl;
+    rerun.path = out;
+  }
   const RunOutcome o =
       execute(sc, out.string(), threads, a.opts.count("--quiet") > 0, "ruralsim reproduce " + file);
-  if (!a.opts.count("--keep")) std::filesystem::remove(out);
-  if (!csv_copy.empty()) std::filesystem::remove(csv_copy);
+  if (keep) std::printf("kept the re-run as %s\n", out.string().c_str());
   const bool same = o.hash == stored_hash;
   std::printf("stored   %s (ruralsim %s, commit %s)\nrerun    %s (ruralsim %s, commit %s)\n%s\n",
               stored_hash.c_str(), version.c_str(), commit.c_str(), o.hash.c_str(), build::kVersion,
@@ -503,12 +502,20 @@ int cmd_reproduce(const std::vector<std::string>& argv) {
   return same ? 0 : 1;
 }
 
+// The listing commands take no positional arguments.
+void no_positional(const Args& a, const char* cmd, const char* usage) {
+  if (!a.positional.empty())
+    throw UsageError(std::string("ruralsim ") + cmd + ": unexpected argument '" +
+                     escape_bytes(a.positional[0]) + "'\n\n" + usage);
+}
+
 int cmd_params(const std::vector<std::string>& argv) {
   const Args a = parse_args(argv, 1, {}, {"--markdown"}, "params");
   if (a.help) {
     std::fputs(kParamsHelp, stdout);
     return 0;
   }
+  no_positional(a, "params", kParamsHelp);
   if (a.opts.count("--markdown")) {
     std::fputs(params_markdown().c_str(), stdout);
     return 0;
@@ -525,6 +532,7 @@ int cmd_outputs(const std::vector<std::string>& argv) {
     std::fputs(kOutputsHelp, stdout);
     return 0;
   }
+  no_positional(a, "outputs", kOutputsHelp);
   if (a.opts.count("--markdown")) {
     std::fputs(outputs_markdown().c_str(), stdout);
     return 0;
@@ -539,7 +547,13 @@ int cmd_outputs(const std::vector<std::string>& argv) {
   return 0;
 }
 
-int cmd_interventions(const std::vector<std::string>&) {
+int cmd_interventions(const std::vector<std::string>& argv) {
+  const Args a = parse_args(argv, 1, {}, {}, "interventions");
+  if (a.help) {
+    std::fputs(kInterventionsHelp, stdout);
+    return 0;
+  }
+  no_positional(a, "interventions", kInterventionsHelp);
   for (const auto& t : intervention_registry()) std::printf("%-26s %s\n", t.name, t.doc);
   return 0;
 }
@@ -547,6 +561,9 @@ int cmd_interventions(const std::vector<std::string>&) {
 }  // namespace
 
 int cli_main(const std::vector<std::string>& args) {
+  // Files are closed explicitly (or deliberately abandoned after a write error, e.g. a full
+  // disk); HDF5's own atexit clean-up would try to flush an abandoned file again and crash.
+  H5dont_atexit();
   try {
     if (args.empty()) {
       std::fputs(kMainHelp, stderr);
@@ -564,6 +581,9 @@ int cli_main(const std::vector<std::string>& args) {
     }
     if (cmd == "help") {
       const std::string sub = args.size() > 1 ? args[1] : "";
+      if (args.size() > 2)
+        throw UsageError("ruralsim help: expected at most one command, got '" +
+                         escape_bytes(args[2]) + "' as well");
       if (sub == "run")
         std::fputs(kRunHelp, stdout);
       else if (sub == "validate")
@@ -574,8 +594,14 @@ int cli_main(const std::vector<std::string>& args) {
         std::fputs(kParamsHelp, stdout);
       else if (sub == "outputs")
         std::fputs(kOutputsHelp, stdout);
-      else
+      else if (sub == "interventions")
+        std::fputs(kInterventionsHelp, stdout);
+      else if (sub.empty() || sub == "help")
         std::fputs(kMainHelp, stdout);
+      else
+        throw UsageError("ruralsim help: unknown command '" + escape_bytes(sub) +
+                         "'; valid commands: run, validate, reproduce, params, outputs, "
+                         "interventions, help");
       return 0;
     }
     if (cmd == "run") return cmd_run(args);
@@ -585,19 +611,19 @@ int cli_main(const std::vector<std::string>& args) {
     if (cmd == "outputs") return cmd_outputs(args);
     if (cmd == "interventions") return cmd_interventions(args);
     throw UsageError(
-        "ruralsim: unknown command '" + cmd +
+        "ruralsim: unknown command '" + escape_bytes(cmd) +
         "'; valid commands: run, validate, reproduce, params, outputs, interventions, help");
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+    std::fprintf(stderr, "error: %s\n", escape_bytes(e.what(), true).c_str());
     return 2;
   } catch (const InputError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+    std::fprintf(stderr, "error: %s\n", escape_bytes(e.what(), true).c_str());
     return 2;
   } catch (const Interrupted& e) {
     std::fprintf(stderr, "\nruralsim: %s; no output file was kept\n", e.what());
     return 130;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+    std::fprintf(stderr, "error: %s\n", escape_bytes(e.what(), true).c_str());
     return 1;
   }
 }

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "core/finite_check.hpp"
 #include "core/rng.hpp"
 #include "io/geography.hpp"
 #include "io/recorder.hpp"
@@ -29,7 +30,11 @@ World build_world(const Scenario& sc) {
   if (sc.params.geography.source == "csv")
     w.geo = load_geography_csv(sc.csv_path, sc.params, sc.categories);
   else
-    w.geo = generate_geography(sc.params, sc.categories.size());
+    try {
+      w.geo = generate_geography(sc.params, sc.categories.size());
+    } catch (const InputError& e) {
+      throw InputError(sc.path + ": " + e.what());  // name the scenario the geography came from
+    }
   if (w.geo.villages() == 0) throw InputError(sc.path + ": the geography has no villages");
   return w;
 }
@@ -129,6 +134,7 @@ void Simulation::record(const StepCtx& c) {
   World& w = world_;
   const auto& g = w.geo;
   tally_stocks(w, c);
+  check_finite_quantities(w, clock_.tick, clock_.ticks_per_year, clock_.start_year);
   constexpr int K = Q_COUNT;
   constexpr int KC = Q_COUNT - kVillageQ;
   const std::size_t nc = g.counties(), np = g.provinces();
@@ -260,6 +266,8 @@ void Simulation::record(const StepCtx& c) {
         record_.national[k] = derived_value(var, agg_national_.data());
     }
   }
+  check_finite_outputs(g, clock_.tick, clock_.ticks_per_year, clock_.start_year, record_.national,
+                       record_.province, record_.county);
   if (recorder_)
     recorder_->append(record_.tick, record_.time, record_.national, record_.province,
                       record_.county);

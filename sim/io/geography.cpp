@@ -7,6 +7,7 @@
 #include "core/distributions.hpp"
 
 #include "core/error.hpp"
+#include "core/format.hpp"
 #include "core/rng.hpp"
 #include "io/geo_random.hpp"
 
@@ -157,6 +158,27 @@ void finish_geography(Geography& g, const Params& p) {
   auto key = [](std::int64_t cx, std::int64_t cy) {
     return (static_cast<std::uint64_t>(cx) << 32) | static_cast<std::uint64_t>(cy);
   };
+  // Before any list is built: villages sharing a cell of side R/sqrt(2) are certainly within R
+  // of each other, so the sum of n(n-1) over such cells is a lower bound on the pairs. A
+  // geography far too dense is refused here, in a fraction of a second.
+  {
+    const double h = R / std::sqrt(2.0);
+    std::unordered_map<std::uint64_t, std::uint64_t> fine;
+    fine.reserve(nv);
+    for (std::size_t v = 0; v < nv; ++v) {
+      const auto fx = static_cast<std::uint64_t>(std::floor((g.village_x[v] - minx) / h));
+      const auto fy = static_cast<std::uint64_t>(std::floor((g.village_y[v] - miny) / h));
+      ++fine[(fx << 32) | fy];
+    }
+    double at_least = 0;
+    for (const auto& [cell, n] : fine) at_least += static_cast<double>(n) * (n - 1);
+    if (at_least > static_cast<double>(kMaxNeighbourPairs))
+      throw InputError(
+          "the villages are so dense that the neighbour lists within adoption.radius_km (" +
+          num(R) + " km) would hold at least " + num(std::floor(at_least)) +
+          " pairs, more than the limit of " + std::to_string(kMaxNeighbourPairs) +
+          ": reduce the radius or check the coordinates (km)");
+  }
   std::unordered_map<std::uint64_t, std::vector<Id>> grid;
   grid.reserve(nv);
   for (std::size_t v = 0; v < nv; ++v) {

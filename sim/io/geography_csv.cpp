@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <fstream>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -26,6 +27,7 @@
 #include "core/rng.hpp"
 #include "io/geo_random.hpp"
 #include "io/geography.hpp"
+#include "io/input_file.hpp"
 
 namespace ruralsim {
 namespace {
@@ -33,6 +35,12 @@ namespace {
 using geo_detail::draw_category;
 using geo_detail::in_disc;
 using geo_detail::lognormal1;
+
+// Ranges of the numeric columns: far beyond any real village, but finite results guaranteed.
+constexpr double kMaxCoordinateKm = 1.0e6;
+constexpr std::int64_t kMaxHouseholds = 10'000'000;  // as the generator's clamp
+constexpr double kMaxStrength = 1.0e4;
+constexpr double kMaxBaseIncome = 1.0e8;
 
 enum Col : int {
   kId,
@@ -76,7 +84,8 @@ class TableError {
  public:
   explicit TableError(const std::string& path) : path_(path) {}
   [[noreturn]] void fail(int line, int column, const std::string& msg) const {
-    throw InputError(located(path_, line, column, msg));
+    // Field text may be binary garbage: never echo raw control bytes or invalid UTF-8.
+    throw InputError(located(path_, line, column, escape_bytes(msg)));
   }
 
  private:
@@ -161,8 +170,9 @@ struct Owner {
 
 Geography load_geography_csv(const std::string& path, const Params& p,
                              const std::vector<Category>& categories) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open the village table");
+  const std::string text = read_input_file(path, "the village table", kMaxVillageTableBytes);
+  require_utf8(text, path, "the village table");
+  std::istringstream in(text);
   const TableError err(path);
   if (categories.empty())
     throw InputError(path + ": no product categories are defined for the village specialties");
@@ -257,10 +267,18 @@ Geography load_geography_csv(const std::string& path, const Params& p,
       if (!std::isfinite(v)) bad(c, "not a finite number: '" + field(c).text + "'");
       return v;
     };
-    auto get_positive = [&](int c) {  // optional, > 0; 0 when empty
+    auto get_coordinate = [&](int c) {
+      const double v = get_finite(c);
+      if (std::fabs(v) > kMaxCoordinateKm)
+        bad(c, "'" + field(c).text + "' is out of range; valid range [-1e6, 1e6] km");
+      return v;
+    };
+    auto get_positive = [&](int c, double max, const char* range) {  // optional; 0 when empty
       if (pos[c] < 0 || field(c).text.empty()) return 0.0;
       const double v = get_finite(c);
       if (!(v > 0)) bad(c, "must be > 0, got '" + field(c).text + "'");
+      if (v > max)
+        bad(c, "'" + field(c).text + "' is out of range; valid range " + std::string(range));
       return v;
     };
 
@@ -270,8 +288,8 @@ Geography load_geography_csv(const std::string& path, const Params& p,
     r.town = get_id(kTown);
     r.county = get_id(kCounty);
     r.province = get_id(kProvince);
-    r.x = get_finite(kX);
-    r.y = get_finite(kY);
+    r.x = get_coordinate(kX);
+    r.y = get_coordinate(kY);
     {
       const std::string& t = need(kHouseholds);
       std::int64_t h = 0;
@@ -285,7 +303,8 @@ Geography load_geography_csv(const std::string& path, const Params& p,
                                            : std::numeric_limits<std::int64_t>::max());
       }
       if (h < 1) bad(kHouseholds, "must be an integer >= 1, got '" + t + "'");
-      if (h > std::numeric_limits<std::int32_t>::max()) bad(kHouseholds, "too large: '" + t + "'");
+      if (h > kMaxHouseholds)
+        bad(kHouseholds, "'" + t + "' is out of range; valid range [1, 10000000]");
       r.households = static_cast<std::int32_t>(h);
     }
     if (pos[kSpecialty] >= 0 && !field(kSpecialty).text.empty()) {
@@ -301,8 +320,8 @@ Geography load_geography_csv(const std::string& path, const Params& p,
                             ", or a 0-based index below " + std::to_string(categories.size()) +
                             ")");
     }
-    r.strength = get_positive(kStrength);
-    r.base_income = get_positive(kBaseIncome);
+    r.strength = get_positive(kStrength, kMaxStrength, "(0, 10000]");
+    r.base_income = get_positive(kBaseIncome, kMaxBaseIncome, "(0, 1e8] RMB/yr");
     if (pos[kPoverty] >= 0) {
       const std::string& t = need(kPoverty);
       if (t != "0" && t != "1") bad(kPoverty, "expected 0 or 1, got '" + t + "'");

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "core/sha256.hpp"
+#include "io/output_path.hpp"
 #include "model/outputs.hpp"
 
 // Notes on the layout (see recorder.hpp for the groups):
@@ -220,8 +221,23 @@ struct Recorder::Impl {
 
   [[noreturn]] void fail(const std::string& what) const {
     const std::string detail = hdf5_error_stack();
+    // A system error (full disk, quota, I/O error) is the whole story: name it alone.
+    const std::string tag = "error message = '";
+    const auto at = detail.find(tag);
+    if (at != std::string::npos) {
+      const auto from = at + tag.size();
+      const auto to = detail.find('\'', from);
+      throw std::runtime_error("cannot write '" + partial_path + "': " +
+                               detail.substr(from, to - from) + " (HDF5 recorder: " + what + ")");
+    }
+    // Otherwise the outermost and innermost entries of the stack.
+    std::string brief = detail;
+    const auto first = detail.find("; "), last = detail.rfind("; ");
+    if (first != std::string::npos)
+      brief =
+          detail.substr(0, first) + (first == last ? "; " : "; ...; ") + detail.substr(last + 2);
     throw std::runtime_error("HDF5 recorder: " + what + " failed for file '" + partial_path + "'" +
-                             (detail.empty() ? std::string() : " (" + detail + ")"));
+                             (brief.empty() ? std::string() : " (" + brief + ")"));
   }
   hid_t check_id(hid_t id, const std::string& what) const {
     if (id < 0) fail(what);
@@ -832,8 +848,11 @@ struct Recorder::Impl {
     Handle fapl(check_id(H5Pcreate(H5P_FILE_ACCESS), what), H5Pclose);
     check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V18), what);
     check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), what);
+    // A .partial left by a killed run is removed; one another process is writing is not touched
+    // (H5F_ACC_TRUNC would truncate it before noticing the lock).
+    remove_stale_partial(partial_path);
     file = Handle(
-        check_id(H5Fcreate(partial_path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), what),
+        check_id(H5Fcreate(partial_path.c_str(), H5F_ACC_EXCL, fcpl.get(), fapl.get()), what),
         H5Fclose);
     created = true;
 

@@ -12,6 +12,8 @@
 
 #include "core/error.hpp"
 #include "core/format.hpp"
+#include "io/input_file.hpp"
+#include "io/yaml_checks.hpp"
 #include "model/rule_expr.hpp"
 #include "policy/intervention.hpp"
 
@@ -54,6 +56,9 @@ struct Ctx {
 std::string fmt(double v) {
   return num(v);
 }
+
+// National online retail demand above this (RMB/yr; China's GDP is ~1e14) is a typo.
+constexpr double kMaxDemand = 1.0e15;
 
 // Ten times the national scale (~490,000 villages): beyond this a typo, not a scenario.
 constexpr double kMaxVillages = 5.0e6;
@@ -121,9 +126,15 @@ void set_param(const ParamSpec& spec, Params& p, const YAML::Node& n, const Ctx&
   if (auto ip = std::get_if<std::int64_t*>(&r)) {
     if (v != std::floor(v)) ctx.fail(n, "key '" + key + "' = " + text + " must be a whole number");
     if (v < spec.min || v > spec.max) ctx.fail(n, range_msg());
-    // Read integers exactly (a double holds only 53 bits: large seeds would be rounded).
+    // Read integers exactly (a double holds only 53 bits: large seeds would be rounded), and
+    // check the exact value against the range (9000000000000000100 rounds to 9e18 as a double).
     std::int64_t exact = 0;
-    **ip = YAML::convert<std::int64_t>::decode(n, exact) ? exact : static_cast<std::int64_t>(v);
+    if (!YAML::convert<std::int64_t>::decode(n, exact)) exact = static_cast<std::int64_t>(v);
+    constexpr double kI64 = 9.2e18;  // below 2^63: the casts are exact for the table's bounds
+    if ((spec.min > -kI64 && exact < static_cast<std::int64_t>(spec.min)) ||
+        (spec.max < kI64 && exact > static_cast<std::int64_t>(spec.max)))
+      ctx.fail(n, range_msg());
+    **ip = exact;
     return;
   }
   if (v < spec.min || v > spec.max) ctx.fail(n, range_msg());
@@ -209,9 +220,9 @@ std::vector<std::pair<int, double>> read_demand_table(const YAML::Node& node, co
       ctx.fail(kv.first,
                "key 'demand_table." + scalar_text(kv.first) + "': not a year (1900-2200)");
     if (!kv.second.IsScalar() || !YAML::convert<double>::decode(kv.second, v) ||
-        !std::isfinite(v) || v <= 0)
-      ctx.fail(kv.second,
-               "key 'demand_table." + kv.first.Scalar() + "' must be a positive number (RMB/yr)");
+        !std::isfinite(v) || v <= 0 || v > kMaxDemand)
+      ctx.fail(kv.second, "key 'demand_table." + kv.first.Scalar() +
+                              "' must be a positive number (RMB/yr) of at most " + fmt(kMaxDemand));
     t.emplace_back(year, v);
   }
   std::sort(t.begin(), t.end());
@@ -326,13 +337,8 @@ Scenario parse_scenario(const std::string& text, const std::string& file_label,
   sc.path = file_label;
   sc.text = text;
   sc.categories = default_categories();
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw InputError(located(file_label, e.mark.line + 1, e.mark.column + 1,
-                             "not valid YAML: " + printable(e.msg)));
-  }
+  require_utf8(text, file_label, "the scenario");
+  const YAML::Node root = load_single_yaml_document(text, file_label);
   if (!root || root.IsNull()) throw InputError(located(file_label, 0, 0, "the scenario is empty"));
   if (!root.IsMap())
     ctx.fail(root, "the scenario must be a map of sections (simulation:, adoption:, ...)");
@@ -356,6 +362,8 @@ Scenario parse_scenario(const std::string& text, const std::string& file_label,
         ctx.fail(
             val,
             "key 'name' must be one short line (an unclosed quote swallows the rest of the file)");
+      if (key == "name" && val.Scalar().empty())
+        ctx.fail(val, "key 'name' must not be empty (it names the output file)");
       (key == "name" ? sc.name : sc.description) = val.Scalar();
     } else if (key == "categories") {
       sc.categories = read_categories(val, ctx);
@@ -386,20 +394,20 @@ Scenario parse_scenario(const std::string& text, const std::string& file_label,
 }
 
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw InputError(path + ": is a directory, not a scenario file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open the scenario file");
-  std::stringstream ss;
-  ss << in.rdbuf();
+  const std::string text = read_input_file(path, "the scenario file", kMaxScenarioBytes);
   const std::string dir = std::filesystem::path(path).parent_path().string();
-  return parse_scenario(ss.str(), path, dir.empty() ? "." : dir, overrides);
+  return parse_scenario(text, path, dir.empty() ? "." : dir, overrides);
 }
 
 std::string resolved_yaml(const Scenario& sc) {
   std::ostringstream os;
-  os << "name: " << sc.name << "\n";
+  // Quoted when plain YAML would read it as something else ('-', 'null', '~', ...).
+  std::string lower = sc.name;
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  const bool plain = !sc.name.empty() &&
+                     (std::isalnum(static_cast<unsigned char>(sc.name[0])) || sc.name[0] == '_') &&
+                     lower != "null";
+  os << "name: " << (plain ? sc.name : quoted(sc.name)) << "\n";
   if (!sc.description.empty()) {
     YAML::Emitter e;
     e << sc.description;

@@ -393,6 +393,44 @@ def body(binary, project, analysis, rio, tmp):
     check("check_h5.py OK on a generated file", p.returncode == 0 and p.stdout.startswith("OK"),
           p.stdout + p.stderr)
 
+    # ---- damaged, foreign and data-corrupted files: one line, exit 2, no traceback ----------
+    corrupt = os.path.join(tmp, "corrupt.h5")
+    shutil.copy(t7, corrupt)
+    with h5py.File(corrupt, "r+") as f:
+        f["/national/stores"][3] = f["/national/stores"][3] + 1
+    with open(t7, "rb") as fh:
+        data = fh.read()
+    truncated = os.path.join(tmp, "truncated.h5")
+    with open(truncated, "wb") as fh:
+        fh.write(data[:len(data) // 3])
+    foreign = os.path.join(tmp, "foreign.h5")
+    with h5py.File(foreign, "w") as f:
+        f["x"] = np.arange(3)
+    text = os.path.join(tmp, "text.h5")
+    with open(text, "w") as fh:
+        fh.write("not HDF5\n")
+    bad_files = [(corrupt, "content hash mismatch"),
+                 (truncated, "damaged or truncated HDF5 file"),
+                 (foreign, "not a ruralsim result file"),
+                 (text, "not an HDF5 file")]
+    for path, frag in bad_files:
+        name = os.path.basename(path)
+        for script, args in (("plot_run.py", [path, "--out", os.path.join(tmp, "p_" + name)]),
+                             ("compare_runs.py", [t7, path, "--no-plots"])):
+            p = run([PY, os.path.join(analysis, script), *args])
+            lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+            check(f"{script} refuses {name}: exit 2, one line naming the file",
+                  p.returncode == 2 and len(lines) == 1 and name in p.stderr and frag in p.stderr
+                  and "Traceback" not in p.stderr, (p.returncode, p.stderr[-600:]))
+    try:
+        rio.open_run(corrupt)
+        check("open_run refuses a data-corrupted file", False, "no RunFileError")
+    except rio.RunFileError as e:
+        check("open_run refuses a data-corrupted file", "content hash mismatch" in str(e), str(e))
+    with rio.open_run(corrupt, verify=False) as r:
+        check("open_run(verify=False) reads a data-corrupted file anyway",
+              int(r.national["stores"][3]) == int(rio.open_run(t7).national["stores"][3]) + 1)
+
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv))

@@ -306,7 +306,7 @@ TEST_CASE("village table: a missing file", "[csv][geography]") {
     (void)ruralsim::load_geography_csv(path, csv_params(), test_categories());
     FAIL("no InputError");
   } catch (const InputError& e) {
-    CHECK(std::string(e.what()) == path + ": cannot open the village table");
+    CHECK(std::string(e.what()) == path + ": cannot open the village table (no such file)");
   }
 }
 
