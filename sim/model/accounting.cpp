@@ -73,12 +73,13 @@ void accounting_step(World& w, const StepCtx& ctx) {
         const double S = m.sales_org[i] + m.sales_live[i];
         const double orders = S / c.order_value;
         const double b = m.brand[i] * (m.category[i] == spec ? w.v.brand_mult[v] : 1.0);
-        const double profit = c.margin * b * S - ship * orders - fixed - m.employees[i] * wage_tick -
-                               commission * m.sales_live[i];
+        const double profit = c.margin * b * S - ship * orders - fixed -
+                              m.employees[i] * wage_tick - commission * m.sales_live[i];
         m.reputation[i] = static_cast<float>(m.reputation[i] * rep_decay +
                                              orders / ctx.p.market.reputation_orders);
         const double wt = trailing_weight(tick - m.birth_tick[i], dt);
-        m.profit_year[i] = static_cast<float>(m.profit_year[i] + wt * (profit / dt - m.profit_year[i]));
+        m.profit_year[i] =
+            static_cast<float>(m.profit_year[i] + wt * (profit / dt - m.profit_year[i]));
         m.sales_year[i] = static_cast<float>(m.sales_year[i] + wt * (S / dt - m.sales_year[i]));
         // A store gains when its trailing profit covers the base income the household gives up.
         const double ts = m.full_time[i] ? ap.time_share_full : ap.time_share_side;
@@ -93,8 +94,8 @@ void accounting_step(World& w, const StepCtx& ctx) {
         // What others observe: operating profit before fixed cost per unit of capacity, net of
         // the store's accumulated reputation (what a newcomer selling the same goods would make).
         const double scale = m.full_time[i] ? 1.0 : scale_side;
-        const double rep = rho == 0.5 ? std::sqrt(1.0 + m.reputation[i])
-                                      : std::pow(1.0 + m.reputation[i], rho);
+        const double rep =
+            rho == 0.5 ? std::sqrt(1.0 + m.reputation[i]) : std::pow(1.0 + m.reputation[i], rho);
         const double gross = (m.profit_year[i] + fixed_year) / rep;
         gross_v += gross;
         scale_v += scale;

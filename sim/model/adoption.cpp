@@ -36,8 +36,7 @@ double store_fixed_cost(const World& w, const Params& p, std::size_t v) {
   return p.accounting.fixed_cost * (w.v.taobao[v] ? 1.0 - w.rules.fixed_cost_subsidy : 1.0);
 }
 
-StoreChoice weigh_store(double expected_gross, double y0, double fixed, const Params& p,
-                        double z) {
+StoreChoice weigh_store(double expected_gross, double y0, double fixed, const Params& p, double z) {
   const auto& a = p.accounting;
   const double sig = p.adoption.income_sigma;
   StoreChoice c;

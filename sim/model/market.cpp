@@ -36,10 +36,9 @@ double demand_total(const Params& p, const std::vector<std::pair<int, double>>& 
   if (t <= at(0)) return val(0) * std::exp(g * (t - at(0)));
   const std::size_t n = table.size();
   if (t >= at(n - 1)) {
-    const double g_last =
-        n >= 2 && val(n - 2) > 0 && val(n - 1) > 0
-            ? std::log(val(n - 1) / val(n - 2)) / (at(n - 1) - at(n - 2))
-            : g;
+    const double g_last = n >= 2 && val(n - 2) > 0 && val(n - 1) > 0
+                              ? std::log(val(n - 1) / val(n - 2)) / (at(n - 1) - at(n - 2))
+                              : g;
     return val(n - 1) * std::exp(decaying_log_growth(g_last, g_lr, T, t - at(n - 1)));
   }
   std::size_t i = 0;
@@ -103,7 +102,8 @@ void market_step(World& w, const StepCtx& ctx, const std::vector<double>& partia
   std::vector<double> per_attract(ncat);
   w.market_signal.assign(ncat, 0.0);
   for (std::size_t k = 0; k < ncat; ++k) {
-    const double sum = partial.empty() ? 0.0 : fixed_order_sum(partial.data() + k, g.villages(), ncat);
+    const double sum =
+        partial.empty() ? 0.0 : fixed_order_sum(partial.data() + k, g.villages(), ncat);
     const double outside =
         ctx.p.market.outside_per_household * ctx.total_households * w.categories[k].share;
     const double denom = sum + outside;

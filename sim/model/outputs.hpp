@@ -57,15 +57,7 @@ enum Q : int {
 inline constexpr int kVillageQ = QV_END;
 bool q_is_flow(int q);
 
-enum class OutKind {
-  Sum,
-  Sum2,
-  Ratio,
-  GiniIncome,
-  TopDecileFollowers,
-  TopSalesShare,
-  IncomeRatio
-};
+enum class OutKind { Sum, Sum2, Ratio, GiniIncome, TopDecileFollowers, TopSalesShare, IncomeRatio };
 
 struct OutputVar {
   const char* name;

@@ -107,9 +107,8 @@ double top_decile_share(std::vector<double>& values) {
 double top_share(std::vector<double>& values, double fraction) {
   if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
   const auto k = std::max<std::size_t>(
-      1, std::min(values.size(),
-                  static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(values.size()) -
-                                                     1e-9))));
+      1, std::min(values.size(), static_cast<std::size_t>(std::ceil(
+                                     fraction * static_cast<double>(values.size()) - 1e-9))));
   // Partition the k largest to the front; sums in a fixed order of the partitioned values
   // (nth_element is deterministic for the same input).
   std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k - 1),
@@ -239,7 +238,8 @@ void income_classes(const World& w, const StepCtx& ctx, std::size_t vbegin, std:
     }
     // Households without a store share the rest of the village's base income equally.
     const double non_store = g.households[v] - w.v.stores[v];
-    const double y0 = non_store > 0 ? y_v * others_base_share(g.households[v], rel) / non_store : 0.0;
+    const double y0 =
+        non_store > 0 ? y_v * others_base_share(g.households[v], rel) / non_store : 0.0;
     // Households without a store are employed or not; livestreamers live in households without
     // a job first, then in employed households, then in store households (their commission is
     // added to that household's income), then two or more to a household. Every household is in

@@ -71,7 +71,7 @@ struct MerchantStore {
   std::vector<float> profit_year;
   std::vector<float> sales_year;
   std::vector<std::uint8_t> full_time;  // 1: full-time store, 0: side business
-  std::vector<float> base_rel;  // the household's base income relative to its village mean
+  std::vector<float> base_rel;          // the household's base income relative to its village mean
   // per-tick scratch (recomputed every tick, not state)
   std::vector<float> attract;
   std::vector<float> sales_org;

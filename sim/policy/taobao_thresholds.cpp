@@ -34,8 +34,9 @@ class TaobaoThresholds final : public Intervention {
                                    "share of store fixed cost subsidised in a Taobao Village");
     const std::string cl = r.choice("can_lose", "unchanged", {"unchanged", "true", "false"});
     if (cl != "unchanged") can_lose_ = cl == "true";
-    village_rule_ = opt_rule(r, "village_rule", village_criteria(),
-                             "how the village criteria combine, e.g. 'sales and (stores or share)'");
+    village_rule_ =
+        opt_rule(r, "village_rule", village_criteria(),
+                 "how the village criteria combine, e.g. 'sales and (stores or share)'");
     town_rule_ = opt_rule(r, "town_rule", town_criteria(),
                           "how the town criteria combine, e.g. 'villages and (sales or stores)'");
   }

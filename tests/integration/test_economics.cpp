@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <map>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -70,13 +70,14 @@ TEST_CASE("a household opens the store that gains it most, and only if it beats 
   CHECK_FALSE(weigh_store(0.0, y0, fixed, p, -3.0).open);
 }
 
-TEST_CASE("revealed preference: store households are not made poorer, and e-commerce does not "
-          "lower mean income (baseline)",
-          "[economics][baseline]") {
+TEST_CASE(
+    "revealed preference: store households are not made poorer, and e-commerce does not "
+    "lower mean income (baseline)",
+    "[economics][baseline]") {
   const auto with = year_ends(scenario_file("scenarios/baseline.yaml"));
   // No store is ever considered: no seed stores, no spontaneous or imitated consideration.
-  const auto without = year_ends(scenario_file(
-      "scenarios/baseline.yaml", {"adoption.seed_share=0", "adoption.alpha=0"}));
+  const auto without = year_ends(
+      scenario_file("scenarios/baseline.yaml", {"adoption.seed_share=0", "adoption.alpha=0"}));
   REQUIRE(with.size() == 13);
   REQUIRE(without.size() == 13);
   const auto inc = var("mean_household_income"), stores = var("stores"),
@@ -102,7 +103,8 @@ TEST_CASE("revealed preference: store households are not made poorer, and e-comm
   }
 }
 
-TEST_CASE("organic and livestream sales never exceed the scenario's demand", "[economics][market]") {
+TEST_CASE("organic and livestream sales never exceed the scenario's demand",
+          "[economics][market]") {
   // Strong livestreamers: their selling potential far exceeds the channel, which bounds them.
   const Scenario sc = scenario_text(R"(
 name: bounded
@@ -145,7 +147,8 @@ TEST_CASE("demand after the last table point follows a decaying growth rate and 
   p.market.physical_share = 1.0;
   p.market.demand_growth_longrun = 0.05;
   p.market.demand_decay_years = 3.0;
-  const std::vector<std::pair<int, double>> table = {{2019, 1.0e12}, {2020, 1.2e12}, {2021, 1.5e12}};
+  const std::vector<std::pair<int, double>> table = {
+      {2019, 1.0e12}, {2020, 1.2e12}, {2021, 1.5e12}};
   CHECK(demand_total(p, table, 2009, 2021.5) == Approx(1.5e12));
   CHECK(demand_total(p, table, 2009, 2020.5) == Approx(1.2e12));
   const double g_last = std::log(1.5 / 1.2), g_lr = std::log1p(0.05), T = 3.0;
@@ -162,7 +165,8 @@ TEST_CASE("demand after the last table point follows a decaying growth rate and 
   // The yearly growth factor falls towards 1 + g_lr.
   double prev = 1e9;
   for (int y = 0; y < 20; ++y) {
-    const double f = demand_total(p, table, 2009, 2022.5 + y) / demand_total(p, table, 2009, 2021.5 + y);
+    const double f =
+        demand_total(p, table, 2009, 2022.5 + y) / demand_total(p, table, 2009, 2021.5 + y);
     CHECK(f < prev);
     CHECK(f > 1.05 - 1e-9);
     prev = f;
@@ -210,7 +214,8 @@ std::set<std::int64_t> programme_stations(const Simulation& sim) {
 
 TEST_CASE("stations placed in random villages raise buyer-side savings in treated villages",
           "[economics][buyers]") {
-  const std::string no_organic = "logistics: {station_open_parcels: 1.0e12, centre_open_parcels: 1.0e15}\n";
+  const std::string no_organic =
+      "logistics: {station_open_parcels: 1.0e12, centre_open_parcels: 1.0e15}\n";
   Simulation sim(scenario_text(station_region(true, no_organic)));
   const auto snaps = snapshots(sim);
   const auto treated = programme_stations(sim);
@@ -247,7 +252,8 @@ TEST_CASE("with seller-side logistics made neutral, stations bring buyer gains a
   // Stations change nothing for sellers (same cost, days and adoption access everywhere, no
   // congestion): every store, sale and count is bit-identical with and without the programme,
   // while buyers in treated villages save more.
-  const std::string neutral = R"(logistics: {station_open_parcels: 1.0e12, centre_open_parcels: 1.0e15,
+  const std::string neutral =
+      R"(logistics: {station_open_parcels: 1.0e12, centre_open_parcels: 1.0e15,
   cost_none_base: 5, cost_none_per_km: 0, cost_centre_base: 5, cost_centre_per_km: 0,
   cost_station: 5, days_none: 3, days_centre: 3, days_station: 3, station_capacity: 1.0e12}
 )";
