@@ -162,9 +162,10 @@ std::vector<ParamSpec> build_table() {
        "US firms); 1.5 keeps a finite mean with a heavy tail",
        "", RS_REF(adoption.quality_tail_shape)},
       {"adoption.seed_share", "-", 0, 1,
-       "Share of households running a store at the start (Binomial per village)",
-       "assumption: a few stores per hundred villages in 2009, when three Taobao Villages were "
-       "known nationally",
+       "Share of households that weigh a store at the start (Binomial per village); they open "
+       "one only if the start year's market makes it pay",
+       "assumption: a few households per thousand had tried online selling by 2009, when three "
+       "Taobao Villages were known nationally",
        "", RS_REF(adoption.seed_share)},
       {"adoption.income_sigma", "-", 0, 3,
        "Lognormal sigma of a household's base income around its village mean (opportunity cost)",
@@ -176,10 +177,9 @@ std::vector<ParamSpec> build_table() {
        "assumption: households trust what they see at home more", "",
        RS_REF(adoption.neighbour_weight)},
       {"adoption.prior_weight", "stores", 0, 1.0e6,
-       "Weight, in stores, of the national mean of the village specialty's category in expected "
-       "profit",
-       "assumption: what a household hears of the category elsewhere counts like a few stores "
-       "seen",
+       "Weight, in stores, of what the market offers a new store of the village specialty "
+       "(market prior) in expected profit",
+       "assumption: what the platform shows a newcomer counts like a few stores seen", 
        "", RS_REF(adoption.prior_weight)},
       {"adoption.entry_cost", "RMB", 0, 1.0e9,
        "One-off cost of opening a store (equipment, stock, learning)",

@@ -13,7 +13,12 @@ double market_prior(const World& w, const Params& p, std::size_t v) {
   const auto& g = w.geo;
   const auto k = g.specialty[v];
   const auto& c = w.categories[k];
-  const double a_new = g.strength[v] * std::exp(-p.market.delta_delivery * w.v.delivery_days[v]);
+  // A new full-time store of mean quality and no reputation, with the village's visibility and
+  // delivery time and the programme multipliers of the county specialty (as in attractiveness).
+  double a_new = g.strength[v] * std::exp(-p.market.delta_delivery * w.v.delivery_days[v]) *
+                 (w.v.taobao[v] ? 1.0 + w.rules.visibility_boost : 1.0);
+  if (k == g.county_specialty[g.village_county[v]])
+    a_new *= w.v.quality_mult[v] * w.v.brand_mult[v];
   const double unit = std::max(0.0, c.margin - w.v.ship_cost[v] / c.order_value);
   return w.market_signal.empty() ? 0.0 : w.market_signal[k] * a_new * unit;
 }

@@ -97,11 +97,12 @@ void livestream_step(World& w, const StepCtx& ctx) {
     }
   });
   // The channel's demand L = share(t) x D(t) is shared between the modelled livestreamers
-  // (potential P) and outside ones (outside_strength x L): they sell L x P / (P + outside x L).
+  // (potential P) and outside ones (outside_strength x L): they sell L x P / (P + outside x L),
+  // and never more than their potential P.
   const double channel = scenario_demand(ctx) * livestream_channel_share(ctx.p, t);
   const double P = fixed_order_sum(county_potential.data(), nc, 1);
   const double denom = P + lp.outside_strength * channel;
-  const double f = P > 0 && denom > 0 ? channel / denom : 0.0;
+  const double f = P > 0 && denom > 0 ? std::min(1.0, channel / denom) : 0.0;
   // Pass 2: realised sales, commission.
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 4), [&](const auto& r) {
     for (std::size_t c = r.begin(); c != r.end(); ++c) {

@@ -229,11 +229,16 @@ void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose) {
       boost::random::normal_distribution<double> choice_norm(0.0, 1.0);
       const double y0 = g.base_income[v] * grow, fixed = store_fixed_cost(w, ctx.p, v);
       const double sig = ap.sigma_q, alpha = ap.quality_tail_shape;
+      std::int32_t drawn = 0;
       for (int k = 0; k < n_new; ++k, ++j) {
+        // The k-th household that chose a store among the w.v.considering[v] draws (the state
+        // these choices read does not change between the choice and this rebuild).
         StoreChoice choice;
-        do {
+        while (drawn < w.v.considering[v]) {
+          ++drawn;
           choice = weigh_store(w.v.expected_gross[v], y0, fixed, ctx.p, choice_norm(rc));
-        } while (!choice.open);
+          if (choice.open) break;
+        }
         std::uint8_t cat = g.specialty[v];
         if (rs.uniform() >= ap.p_specialty)
           cat = static_cast<std::uint8_t>(
