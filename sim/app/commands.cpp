@@ -1,35 +1,29 @@
 #include "app/commands.hpp"
 
 #include <hdf5.h>
-#include <oneapi/tbb/global_control.h>
-#include <oneapi/tbb/version.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <boost/version.hpp>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <stop_token>
 
 #include "build_info.hpp"
 #include "core/error.hpp"
 #include "core/params.hpp"
 #include "core/progress.hpp"
-#include "core/sha256.hpp"
 #include "core/simulation.hpp"
 #include "git_info.hpp"
-#include "io/recorder.hpp"
 #include "io/scenario.hpp"
 #include "model/outputs.hpp"
 #include "policy/intervention.hpp"
+#include "run/run.hpp"
 
 namespace ruralsim {
 namespace {
@@ -99,31 +93,6 @@ const char* const kParamsHelp =
 const char* const kOutputsHelp =
     "usage: ruralsim outputs [--markdown]\n\nLists every output variable; --markdown prints the "
     "table of docs/outputs.md.\n";
-
-std::string iso_now() {
-  const auto t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-double peak_rss_mib() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss / 1024.0;
-}
-
-std::string host_name() {
-  char buf[256] = {0};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
-}
-
-std::string hdf5_version() {
-  unsigned a = 0, b = 0, c = 0;
-  H5get_libversion(&a, &b, &c);
-  return std::to_string(a) + "." + std::to_string(b) + "." + std::to_string(c);
-}
 
 struct Args {
   std::vector<std::string> positional;
@@ -201,120 +170,40 @@ std::string default_out(const Scenario& sc) {
   return path;
 }
 
-struct YearRow {
-  int year = 0;
-  double stores = 0, tv = 0, towns = 0, sales = 0, live = 0, stations = 0, centres = 0,
-         streamers = 0, income = 0, gini = 0;
-};
-
-struct RunOutcome {
-  std::string path, hash;
-  double wall = 0;
-  std::vector<YearRow> years;
-};
-
+// The CLI layer over run_scenario(): Ctrl-C / SIGTERM stop the run, progress on stderr.
 RunOutcome execute(const Scenario& sc, const std::string& out_path, int threads, bool quiet,
-                   const std::string& command_line) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const std::string start_time = iso_now();
-  Provenance prov;
-  // The village table is read for the provenance before the run, as the model reads it.
-  if (sc.params.geography.source == "csv") {
-    std::ifstream in(sc.csv_path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    prov.geography_csv = ss.str();
-    prov.attrs["geography_csv_sha256"] = sha256_hex(prov.geography_csv);
-    prov.attrs["geography_csv_path"] = std::filesystem::absolute(sc.csv_path).string();
-  }
-
-  std::unique_ptr<tbb::global_control> gc;
-  if (threads > 0)
-    gc = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
-                                               threads);
-  const int used_threads = static_cast<int>(
-      tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
-  Simulation sim(sc);
-  Recorder rec(out_path, sim.world(), static_cast<int>(sc.params.simulation.ticks_per_year),
-               static_cast<int>(sc.params.simulation.start_year));
-  sim.set_recorder(&rec);
-  Progress progress(sim.clock().total_ticks, quiet);
-  RunOutcome outcome;
-  const auto iv = [&](const char* n) { return sim.var_index(n); };
-  const std::size_t i_stores = iv("stores"), i_tv = iv("taobao_villages"),
-                    i_towns = iv("taobao_towns"), i_sales = iv("sales_total"),
-                    i_live = iv("sales_livestream"), i_st = iv("stations"),
-                    i_cc = iv("county_centres"), i_ls = iv("livestreamers"),
-                    i_inc = iv("mean_household_income"), i_gini = iv("gini_income");
+                   const std::string& command_line, bool overwrite = true) {
+  std::stop_source stop;
+  RunOptions opt;
+  opt.threads = threads;
+  opt.stop = stop.get_token();
+  opt.command_line = command_line;
+  opt.overwrite = overwrite;
+  std::unique_ptr<Progress> shown;
+  opt.progress = [&](const RunProgress& p) {
+    if (g_signal) stop.request_stop();
+    if (!shown) shown = std::make_unique<Progress>(p.total_ticks, quiet);
+    shown->update(p.ticks_done, p.year, p.tick_in_year, p.stores, p.taobao_villages);
+  };
   g_signal = 0;
   auto old_int = std::signal(SIGINT, on_signal);
   auto old_term = std::signal(SIGTERM, on_signal);
-  try {
-    sim.run([&](const Simulation& s) {
-      if (g_signal) throw Interrupted("interrupted by signal " + std::to_string(g_signal.load()));
-      const Record& r = s.last_record();
-      const int done = s.clock().tick;
-      if (r.tick == done - 1) {
-        const int year =
-            static_cast<int>(sc.params.simulation.start_year) + r.tick / s.clock().ticks_per_year;
-        if (outcome.years.empty() || outcome.years.back().year != year)
-          outcome.years.push_back({year});
-        YearRow& y = outcome.years.back();
-        y.stores = r.national[i_stores];
-        y.tv = r.national[i_tv];
-        y.towns = r.national[i_towns];
-        y.sales += r.national[i_sales];
-        y.live += r.national[i_live];
-        y.stations = r.national[i_st];
-        y.centres = r.national[i_cc];
-        y.streamers = r.national[i_ls];
-        y.income = r.national[i_inc];
-        y.gini = r.national[i_gini];
-        progress.update(done, year, (done - 1) % s.clock().ticks_per_year, y.stores, y.tv);
-      }
-    });
-  } catch (...) {
-    progress.finish();
+  auto restore = [&] {
+    if (shown) shown->finish();
     std::signal(SIGINT, old_int);
     std::signal(SIGTERM, old_term);
+  };
+  try {
+    RunOutcome o = run_scenario(sc, out_path, opt);
+    restore();
+    return o;
+  } catch (const RunStopped&) {
+    restore();
+    throw Interrupted("interrupted by signal " + std::to_string(g_signal.load()));
+  } catch (...) {
+    restore();
     throw;
   }
-  progress.finish();
-  std::signal(SIGINT, old_int);
-  std::signal(SIGTERM, old_term);
-  outcome.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  prov.scenario_input = sc.text;
-  prov.scenario_resolved = resolved_yaml(sc);
-  auto& a = prov.attrs;
-  a["ruralsim_version"] = build::kVersion;
-  a["git_commit"] = build::kGitCommit;
-  a["build_type"] = build::kBuildType;
-  a["compiler"] = build::kCompiler;
-  a["hdf5_version"] = hdf5_version();
-  a["tbb_version"] =
-      std::to_string(TBB_runtime_interface_version()) + " (" + TBB_VERSION_STRING + ")";
-  a["boost_version"] = BOOST_LIB_VERSION;
-  a["yaml_cpp_version"] = build::kYamlCppVersion;
-  a["seed"] = std::to_string(sc.params.simulation.seed);
-  a["replicate"] = std::to_string(sc.params.simulation.replicate);
-  a["threads"] = std::to_string(used_threads);
-  a["host"] = host_name();
-  a["start_time"] = start_time;
-  a["end_time"] = iso_now();
-  a["wall_seconds"] = std::to_string(outcome.wall);
-  a["peak_rss_mib"] = std::to_string(peak_rss_mib());
-  a["scenario_name"] = sc.name;
-  a["scenario_file"] = sc.path;
-  std::error_code ec;
-  a["scenario_dir"] =
-      std::filesystem::absolute(std::filesystem::path(sc.path).parent_path(), ec).string();
-  std::string ovs;
-  for (const auto& o : sc.overrides) ovs += (ovs.empty() ? "" : " ") + o;
-  a["overrides"] = ovs;
-  a["command_line"] = command_line;
-  outcome.hash = rec.commit(sim.world().events, prov);
-  outcome.path = rec.final_path();
-  return outcome;
 }
 
 void print_summary(const Scenario& sc, const RunOutcome& o) {
@@ -368,7 +257,7 @@ int cmd_run(const std::vector<std::string>& argv) {
   }
   std::string cmdline = "ruralsim";
   for (const auto& s : argv) cmdline += " " + s;
-  const RunOutcome o = execute(sc, out, threads, quiet, cmdline);
+  const RunOutcome o = execute(sc, out, threads, quiet, cmdline, a.opts.count("--overwrite") > 0);
   if (!quiet)
     print_summary(sc, o);
   else
