@@ -23,6 +23,7 @@
 #include "io/scenario.hpp"
 #include "model/outputs.hpp"
 #include "policy/intervention.hpp"
+#include "policy/intervention_keys.hpp"
 #include "run/run.hpp"
 
 namespace ruralsim {
@@ -265,6 +266,42 @@ int cmd_run(const std::vector<std::string>& argv) {
   return 0;
 }
 
+// One line per intervention entry: name, type, window and what it targets.
+void print_intervention_targets(const Scenario& sc, const World& w) {
+  for (const auto& iv : sc.interventions) {
+    auto value = [&](const char* key) -> std::string {
+      for (const auto& k : iv->keys)
+        if (k.key == key) return k.value;
+      return "";
+    };
+    std::string window;
+    const std::string start = value("start_year"), years = value("years"),
+                      from = value("from_year");
+    if (!start.empty()) {
+      window = start + " for " + years + " years";
+      if (!value("half_life_years").empty() && value("half_life_years") != "0")
+        window += ", then decays (half-life " + value("half_life_years") + " years)";
+    } else if (!from.empty()) {
+      window = "from " + from;
+    }
+    std::string targets = "national rules";
+    const std::size_t i = static_cast<std::size_t>(iv->index);
+    if (i < w.intervention_targets.size() && !start.empty()) {
+      const auto& t = w.intervention_targets[i];
+      targets = std::to_string(t.size()) + " counties (" + value("rule") + "):";
+      std::size_t villages = 0;
+      for (std::size_t k = 0; k < t.size(); ++k) {
+        if (k < 12) targets += " " + std::to_string(w.geo.county_code[t[k]]);
+        villages += w.geo.county_village_end[t[k]] - w.geo.county_village_begin[t[k]];
+      }
+      if (t.size() > 12) targets += " ...";
+      targets += "; " + std::to_string(villages) + " villages";
+    }
+    std::printf("  interventions[%d] '%s' (%s): %s; targets %s\n", iv->index, iv->name.c_str(),
+                iv->type().c_str(), window.c_str(), targets.c_str());
+  }
+}
+
 int cmd_validate(const std::vector<std::string>& argv) {
   const Args a = parse_args(argv, 1, {"--set"}, {}, "validate");
   if (a.help) {
@@ -285,6 +322,7 @@ int cmd_validate(const std::vector<std::string>& argv) {
       w.geo.villages(), hh, static_cast<long long>(sc.params.simulation.start_year),
       static_cast<long long>(sc.params.simulation.start_year + sc.params.simulation.years - 1),
       static_cast<long long>(sc.params.simulation.ticks_per_year), sc.interventions.size());
+  print_intervention_targets(sc, w);
   return 0;
 }
 
@@ -428,8 +466,23 @@ int cmd_outputs(const std::vector<std::string>& argv) {
   return 0;
 }
 
-int cmd_interventions(const std::vector<std::string>&) {
-  for (const auto& t : intervention_registry()) std::printf("%-26s %s\n", t.name, t.doc);
+int cmd_interventions(const std::vector<std::string>& argv) {
+  const Args a = parse_args(argv, 1, {}, {"--markdown", "--keys"}, "interventions");
+  if (a.help || a.opts.count("--markdown")) {
+    std::fputs(a.help ? "usage: ruralsim interventions [--keys] [--markdown]\n\nLists the "
+                        "intervention types; --keys adds every key, --markdown prints "
+                        "docs/interventions.md.\n"
+                      : interventions_markdown().c_str(),
+               stdout);
+    return 0;
+  }
+  for (const auto& t : intervention_registry()) {
+    std::printf("%-26s %s\n", t.name, t.doc);
+    if (a.opts.count("--keys"))
+      for (const auto& k : intervention_keys(t.name))
+        std::printf("    %-28s %-8s %-12s %-22s %s\n", k.key.c_str(), k.kind.c_str(), k.def.c_str(),
+                    k.range.c_str(), k.doc.c_str());
+  }
   return 0;
 }
 
