@@ -25,6 +25,7 @@
 #include "policy/intervention.hpp"
 #include "policy/intervention_keys.hpp"
 #include "run/run.hpp"
+#include "sweep/sweep.hpp"
 
 namespace ruralsim {
 namespace {
@@ -48,7 +49,9 @@ commands:
   reproduce FILE.h5       re-run the scenario stored in an output file and compare hashes
   params [--markdown]     list every model parameter (default, unit, range, source)
   outputs [--markdown]    list every output variable
-  interventions           list the intervention types
+  interventions           list the intervention types (--keys: with every key)
+  sweep COMMAND ...       policy sweeps: plan, run, status, collect, compare, submit
+                          (ruralsim sweep --help; docs/sweeps.md)
   help [COMMAND]          help for a command
 
 options:
@@ -526,9 +529,11 @@ int cli_main(const std::vector<std::string>& args) {
     if (cmd == "params") return cmd_params(args);
     if (cmd == "outputs") return cmd_outputs(args);
     if (cmd == "interventions") return cmd_interventions(args);
+    if (cmd == "sweep") return cmd_sweep(args);
     throw UsageError(
         "ruralsim: unknown command '" + cmd +
-        "'; valid commands: run, validate, reproduce, params, outputs, interventions, help");
+        "'; valid commands: run, validate, reproduce, sweep, archive, verify, params, outputs, "
+        "interventions, help");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;

@@ -70,7 +70,7 @@ class OutputLock {
         ::close(fd_);
         fd_ = -1;
         if (err == EWOULDBLOCK)
-          throw InputError(out + ": another run is writing this file (lock " + path_ +
+          throw OutputBusy(out + ": another run is writing this file (lock " + path_ +
                            " is held); choose another output");
         throw InputError(out + ": cannot lock '" + path_ + "': " + std::strerror(err));
       }

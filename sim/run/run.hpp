@@ -9,9 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "io/scenario.hpp"
 
 namespace ruralsim {
+
+// Thrown by run_scenario when another run holds the output's lock.
+struct OutputBusy : InputError {
+  using InputError::InputError;
+};
 
 // Thrown by run_scenario when the stop token was triggered; no output file is kept.
 struct RunStopped : std::runtime_error {

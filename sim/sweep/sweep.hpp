@@ -47,7 +47,7 @@ struct PlannedRun {
   std::int64_t seed = 0;
   std::string values;  // "key=value; ..." (the arm's settings)
   std::string scenario_hash, geography_hash;
-  std::string output;  // relative to the sweep directory: runs/<id>.h5
+  std::string output;         // relative to the sweep directory: runs/<id>.h5
   std::string scenario_file;  // scenarios/<id>.yaml
 };
 
