@@ -25,6 +25,8 @@
 #include "policy/intervention.hpp"
 #include "policy/intervention_keys.hpp"
 #include "run/run.hpp"
+#include "run/verify.hpp"
+#include "sweep/archive.hpp"
 #include "sweep/sweep.hpp"
 
 namespace ruralsim {
@@ -52,6 +54,8 @@ commands:
   interventions           list the intervention types (--keys: with every key)
   sweep COMMAND ...       policy sweeps: plan, run, status, collect, compare, submit
                           (ruralsim sweep --help; docs/sweeps.md)
+  archive DIR --out F.tar.gz  pack a sweep directory with SHA-256 list, versions, README
+  verify PATH             recompute every content hash (archive, directory or .h5 file)
   help [COMMAND]          help for a command
 
 options:
@@ -85,8 +89,9 @@ resolves intervention targets. Prints a short description; exit 0 if valid, 2 if
 const char* const kReproduceHelp =
     R"(usage: ruralsim reproduce FILE.h5 [--threads N] [--keep] [--quiet]
 
-Re-runs the resolved scenario stored in FILE.h5 (same seed, replicate and parameters) and
-compares the content hash of the new result with the stored one. Exit 0 if they match, 1 if
+First recomputes the content hash of FILE.h5 from its data (exit 1 if it does not match the
+stored hash). Then re-runs the resolved scenario stored in FILE.h5 (same seed, replicate and
+parameters) and compares the content hash of the new result with the stored one. Exit 0 if they match, 1 if
 not. The re-run's file is deleted unless --keep is given (then it is FILE.reproduced.h5).
 --quiet drops the progress line.
 )";
@@ -384,6 +389,14 @@ int cmd_reproduce(const std::vector<std::string>& argv) {
   if (a.positional.size() != 1) throw UsageError("ruralsim reproduce: expected one .h5 file");
   const std::string file = a.positional[0];
   if (!std::filesystem::exists(file)) throw InputError(file + ": no such file");
+  // The stored data must match the stored hash before a re-run is compared with it.
+  if (const FileCheck c = verify_result_file(file); !c.ok && !c.stored.empty()) {
+    std::printf(
+        "%s\nSTORED DATA DO NOT VERIFY: the file's data do not match its own content "
+        "hash; no re-run made\n",
+        c.message.c_str());
+    return 1;
+  }
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0) throw InputError(file + ": not an HDF5 file");
@@ -530,6 +543,8 @@ int cli_main(const std::vector<std::string>& args) {
     if (cmd == "outputs") return cmd_outputs(args);
     if (cmd == "interventions") return cmd_interventions(args);
     if (cmd == "sweep") return cmd_sweep(args);
+    if (cmd == "archive") return cmd_archive(args);
+    if (cmd == "verify") return cmd_verify(args);
     throw UsageError(
         "ruralsim: unknown command '" + cmd +
         "'; valid commands: run, validate, reproduce, sweep, archive, verify, params, outputs, "

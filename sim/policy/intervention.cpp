@@ -100,8 +100,9 @@ void EntryReader::finish() {
     const std::string k = kv.first.Scalar();
     if (k == "type" || k == "name") continue;
     if (std::find(asked_.begin(), asked_.end(), k) == asked_.end()) {
-      std::string all = "type, name";
+      std::string all = "type";
       for (const auto& a : asked_) all += ", " + a;
+      all += ", name";
       const auto m = kv.first.Mark();
       throw InputError(located(file_, m.line + 1, m.column + 1,
                                "unknown key '" + where_ + "." + k + "'; valid keys: " + all));

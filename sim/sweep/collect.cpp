@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 
 #include "build_info.hpp"
@@ -117,6 +118,35 @@ void root_attr(hid_t f, const char* key, const std::string& text) {
   H5Awrite(a.id, t.id, &p);
 }
 
+// The run's resolved scenario without seeds and interventions, one "section.key=value" per line
+// (categories and the demand table as whole blocks): what `compare` checks before pairing.
+std::string parameter_lines(const SweepPlan& plan, const PlannedRun& r) {
+  std::ifstream in(fs::path(plan.dir) / r.scenario_file);
+  std::string line, section, out, block;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (line[0] != ' ') {
+      if (!block.empty()) out += section + "=" + block + "\n";
+      block.clear();
+      section = line.substr(0, line.find(':'));
+      if (section == "categories" || section == "demand_table") block = " ";
+      continue;
+    }
+    if (section == "interventions" || section == "name" || section == "description") continue;
+    if (section == "categories" || section == "demand_table") {
+      block += line.substr(line.find_first_not_of(' ')) + " ";
+      continue;
+    }
+    const std::string kv = line.substr(line.find_first_not_of(' '));
+    const std::string key = section + "." + kv.substr(0, kv.find(':'));
+    if (key == "simulation.seed" || key == "simulation.replicate") continue;
+    const auto colon = kv.find(':');
+    out += key + "=" + (colon + 2 <= kv.size() ? kv.substr(colon + 2) : "") + "\n";
+  }
+  if (!block.empty()) out += section + "=" + block + "\n";
+  return out;
+}
+
 }  // namespace
 
 std::string collect_sweep(const SweepPlan& plan, bool partial) {
@@ -157,12 +187,13 @@ std::string collect_sweep(const SweepPlan& plan, bool partial) {
     if (f < 0) throw InputError(p + ": cannot open");
     files.push_back(f);
   }
-  Array longest;
-  std::vector<hsize_t> nt(files.size());
+  Array longest, longest_year;
   for (std::size_t k = 0; k < files.size(); ++k) {
     Array t = read_f64(files[k], "/national/time");
-    nt[k] = t.data.size();
-    if (t.data.size() > longest.data.size()) longest = t;
+    if (t.data.size() > longest.data.size()) {
+      longest = t;
+      longest_year = read_f64(files[k], "/national/year");
+    }
   }
   const hsize_t T = longest.data.size();
   const hsize_t R = files.size();
@@ -176,6 +207,7 @@ std::string collect_sweep(const SweepPlan& plan, bool partial) {
       std::vector<std::string> id, arm, values, sh, gh, gdh, ch, output;
       std::vector<long long> rep, seed;
       std::vector<double> wall;
+      std::vector<std::string> params;
       for (std::size_t k = 0; k < keep.size(); ++k) {
         const PlannedRun& r = plan.runs[keep[k]];
         id.push_back(r.id);
@@ -189,6 +221,7 @@ std::string collect_sweep(const SweepPlan& plan, bool partial) {
         rep.push_back(r.replicate);
         seed.push_back(r.seed);
         wall.push_back(st[keep[k]].wall);
+        params.push_back(parameter_lines(plan, r));
       }
       write_str(g.id, "run_id", id);
       write_str(g.id, "arm", arm);
@@ -201,12 +234,16 @@ std::string collect_sweep(const SweepPlan& plan, bool partial) {
       write_str(g.id, "content_hash", ch);
       write_str(g.id, "output", output);
       write_f64(g.id, "wall_seconds", wall, {R}, "s", "Run time of the run");
+      write_str(g.id, "parameters", params);
     }
     for (const char* level : {"national", "province", "county"}) {
       H g{H5Gcreate2(f.id, level, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose};
-      if (std::string(level) == "national")
+      if (std::string(level) == "national") {
         write_f64(g.id, "time", longest.data, {T}, "year",
                   "Decimal calendar year at the end of the recorded tick (longest run)");
+        write_f64(g.id, "year", longest_year.data, {T}, "year",
+                  "Calendar year of the recorded tick (longest run)");
+      }
       for (const auto& v : table) {
         const std::string path = std::string("/") + level + "/" + v.name;
         hsize_t E = 0;
@@ -243,7 +280,6 @@ std::string collect_sweep(const SweepPlan& plan, bool partial) {
     root_attr(f.id, "format", "ruralsim-sweep-1");
   }
   fs::rename(tmp, out);
-  (void)nt;
   return out;
 }
 

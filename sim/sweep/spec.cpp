@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/format.hpp"
 #include "core/params.hpp"
+#include "policy/intervention.hpp"
 #include "policy/intervention_keys.hpp"
 #include "sweep/sweep.hpp"
 
@@ -158,9 +159,15 @@ SweepSpec read_sweep(const std::string& path) {
   std::vector<std::pair<std::string, std::string>> common;
   if (root["set"]) common = rd.settings(root["set"], "set");
   std::string common_iv;
+  // Intervention entries are checked here, so that errors point into the sweep file.
+  auto check_entries = [&](const YAML::Node& list) {
+    for (std::size_t i = 0; i < list.size(); ++i)
+      make_intervention(list[i], path, static_cast<int>(i));
+  };
   if (root["interventions"]) {
     if (!root["interventions"].IsSequence())
       rd.fail(root["interventions"], "key 'interventions' must be a list of {type: ..., ...}");
+    check_entries(root["interventions"]);
     common_iv = emit(root["interventions"]);
   }
   const int kinds = (root["arms"] ? 1 : 0) + (root["grid"] ? 1 : 0) + (root["design"] ? 1 : 0);
@@ -204,6 +211,7 @@ SweepSpec read_sweep(const std::string& path) {
       if (a["interventions"]) {
         if (!a["interventions"].IsSequence())
           rd.fail(a["interventions"], "key '" + where + ".interventions' must be a list");
+        check_entries(a["interventions"]);
         YAML::Node all = common_iv.empty() ? YAML::Node(YAML::NodeType::Sequence)
                                            : YAML::Clone(root["interventions"]);
         for (const auto& e : a["interventions"]) all.push_back(e);
