@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/format.hpp"
+#include "io/extends.hpp"
 #include "policy/intervention.hpp"
 #include "policy/intervention_keys.hpp"
 
@@ -31,8 +32,8 @@ const std::vector<std::string>& param_sections() {
   return s;
 }
 
-const std::vector<std::string> kOtherTopKeys = {"name", "description", "categories", "demand_table",
-                                                "interventions"};
+const std::vector<std::string> kOtherTopKeys = {"name",         "description",   "categories",
+                                                "demand_table", "interventions", "extends"};
 
 std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
   std::string s;
@@ -343,6 +344,8 @@ Scenario parse_scenario(const std::string& text, const std::string& file_label,
                              "not valid YAML: " + printable(e.msg)));
   }
   if (!root || root.IsNull()) throw InputError(located(file_label, 0, 0, "the scenario is empty"));
+  // `extends: base.yaml`: the base scenario with this file's keys on top (io/extends.cpp).
+  if (root.IsMap() && root["extends"]) root = resolve_extends(root, file_label, dir);
   if (!root.IsMap())
     ctx.fail(root, "the scenario must be a map of sections (simulation:, adoption:, ...)");
   std::vector<std::string> valid = kOtherTopKeys;
