@@ -28,6 +28,12 @@ void EntryReader::fail(const char* key, const std::string& msg) const {
 }
 
 bool EntryReader::has(const char* key) const {
+  // A key read and then tested for presence is optional: absent, it changes nothing.
+  for (auto& k : keys_)
+    if (k.key == key) {
+      k.def = "unchanged";
+      if (!node_[key]) k.value = "unchanged";
+    }
   return static_cast<bool>(node_[key]);
 }
 

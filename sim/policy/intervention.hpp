@@ -44,7 +44,7 @@ class EntryReader {
   YAML::Node node_;
   std::string file_, where_;
   std::vector<std::string> asked_;
-  std::vector<KeyInfo> keys_;
+  mutable std::vector<KeyInfo> keys_;  // has() marks optional keys
 };
 
 // Which counties an intervention targets: explicit ids, or a placement rule with a count.

@@ -28,8 +28,9 @@ const char* const kSweepHelp = R"(usage: ruralsim sweep <command> ...
                                    run what is not finished, N runs at once (default 1) with
                                    T threads each (default 1); --task runs only runs
                                    I*K .. I*K+K-1 (a Slurm array task); exit 1 if a run failed
-  status DIR [--failed]            counts of finished / failed / running / pending runs, with
-                                   the failures and their messages
+  status DIR [--failed]            counts of finished / failed / running / pending runs, and
+                                   the failures with their messages (the first 10; --failed:
+                                   all)
   collect DIR [--partial]          one DIR/sweep.h5 of every finished run; refuses unfinished
                                    sweeps unless --partial
   compare DIR [--baseline ARM] [--metric M --year Y]... [--out DIR2]
@@ -207,9 +208,15 @@ int sweep_status(const Opts& o) {
   std::printf("sweep %s (%s): %zu runs: %d finished, %d failed, %d running, %d pending\n",
               p.name.c_str(), p.dir.c_str(), p.runs.size(), n[0], n[1], n[2], n[3]);
   if (n[0]) std::printf("sum of the finished runs' times: %s\n", format_duration(wall).c_str());
-  for (const auto& [r, msg] : failures)
-    std::printf("FAILED %s (arm %s, replicate %lld): %s\n", r->id.c_str(), r->arm.c_str(),
-                static_cast<long long>(r->replicate), msg.c_str());
+  const std::size_t shown =
+      o.has("--failed") ? failures.size() : std::min<std::size_t>(failures.size(), 10);
+  for (std::size_t i = 0; i < shown; ++i)
+    std::printf("FAILED %s (arm %s, replicate %lld): %s\n", failures[i].first->id.c_str(),
+                failures[i].first->arm.c_str(),
+                static_cast<long long>(failures[i].first->replicate), failures[i].second.c_str());
+  if (shown < failures.size())
+    std::printf("... and %zu more failures (all of them: ruralsim sweep status %s --failed)\n",
+                failures.size() - shown, p.dir.c_str());
   return 0;
 }
 
