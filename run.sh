@@ -25,8 +25,24 @@ DEBIAN_PACKAGES=(
 
 # Only for ./run.sh fuzz: clang and its libFuzzer runtime.
 FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
+# Needed only by the real-Slurm test (tests/integration/slurm_sweep.py); `./run.sh test`
+# installs them when run as root, otherwise that test is skipped with the reason.
+TEST_PACKAGES=(slurmctld slurmd slurm-client munge)
 
 say() { printf 'run.sh: %s\n' "$*" >&2; }
+
+install_test_packages() {
+  [[ $(id -u) -eq 0 ]] || return 0
+  local missing=()
+  for p in "${TEST_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  say "installing packages for the Slurm test: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null ||
+    say "could not install ${missing[*]}; the Slurm test will be skipped"
+}
 
 install_missing() {
   local missing=()
@@ -80,6 +96,7 @@ case "${1:-}" in
   test)
     shift
     build
+    install_test_packages
     ctest --test-dir build --output-on-failure -j "$(nproc 2>/dev/null || echo 2)" "$@"
     ;;
   sanitize)

@@ -28,6 +28,7 @@ import re
 import sys
 import warnings
 
+import h5py
 import matplotlib
 
 matplotlib.use("Agg")
@@ -121,6 +122,30 @@ def scenario_without_seed(text):
     return "\n".join(keep)
 
 
+def geography_hash(path):
+    """SHA-256 of a file's /geography tables (the content-hash rule of check_h5.py restricted to
+    /geography): equal for runs on the same geography."""
+    import hashlib
+    sha = hashlib.sha256()
+    with h5py.File(path, "r") as f:
+        names = []
+        if "geography" in f:
+            f["geography"].visititems(
+                lambda n, o: names.append("/geography/" + n) if isinstance(o, h5py.Dataset)
+                else None)
+        for name in sorted(names, key=lambda x: x.encode()):
+            ds = f[name]
+            sha.update(name.encode() + b"\0")
+            data = ds[()]
+            if h5py.check_string_dtype(ds.dtype) is not None:
+                for v in np.asarray(data, dtype=object).ravel():
+                    sha.update((v if isinstance(v, bytes) else str(v).encode()) + b"\0")
+            else:
+                arr = np.ascontiguousarray(data)
+                sha.update(arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes())
+    return sha.hexdigest()
+
+
 class Comparison:
     def __init__(self, paths, variables, reference=None, years=None):
         self.paths = paths
@@ -160,7 +185,34 @@ class Comparison:
         self.notes = []
         self._check()
 
+    def _check_geographies(self):
+        """Refuses to compare runs on different geographies: their difference would mix the
+        policy with another province. Pairs (same seed and replicate) must share a geography;
+        unpaired groups must all be on the reference's one."""
+        geo = [geography_hash(p) for p in self.paths]
+        ref = self.reference
+        for g in self.groups[1:]:
+            if self.paired(g):
+                for (key, i) in zip(self.keys[g], self.members[g]):
+                    j = self.members[ref][self.keys[ref].index(key)]
+                    if geo[i] != geo[j]:
+                        raise SystemExit(
+                            f"compare_runs.py: refusing to pair {self.paths[j]} ({ref}) with "
+                            f"{self.paths[i]} ({g}), seed {key[0]} replicate {key[1]}: their "
+                            "geographies differ (different /geography tables); the difference "
+                            "would not be a policy effect. Run both on the same geography "
+                            "(geography.* parameters and seed).")
+            else:
+                for i in self.members[g] + self.members[ref]:
+                    if geo[i] != geo[self.members[ref][0]]:
+                        raise SystemExit(
+                            f"compare_runs.py: refusing to compare {self.paths[i]} with "
+                            f"{self.paths[self.members[ref][0]]}: their geographies differ "
+                            "(different /geography tables); the difference would not be a "
+                            "policy effect. Run both on the same geography.")
+
     def _check(self):
+        self._check_geographies()
         hashes = self.ds["content_hash"].values.tolist()
         for g in self.groups:
             idx = self.members[g]

@@ -96,11 +96,29 @@ hash is right; `ruralsim reproduce FILE.h5` re-runs the stored scenario and comp
 The output variables (generated from the binary; refresh with `%s`):
 """ % REFRESH
 
+INTERVENTIONS_INTRO = """\
+# Interventions
+
+Every intervention type and every key it reads, with kind, default, valid values and meaning.
+The table is generated from the types' own readers (the intervention key table,
+`sim/policy/intervention_keys.cpp`); refresh it with `%s`.
+`ruralsim interventions --keys` prints the same. How entries are written, the time window and the targeting rules are described in
+[scenario_format.md](scenario_format.md#interventions); what each type does in
+[ODD.md section 7](ODD.md#7-interventions-policies-as-data).
+
+Every entry may have a `name:` (default: its type). Any key of a named entry can be set from the
+command line or in a sweep with `interventions.<name>.<key>`, e.g.
+`ruralsim run scenarios/policy_mix.yaml --set interventions.rural_commissioner.tau=0.8`; two
+entries of the same type need distinct names to be addressed this way. Keys whose default is
+"unchanged" are optional: left out, they keep the scenario's value.
+""" % REFRESH
+
 # File name -> (arguments of the generated block, text written before the block when the file
 # does not exist yet).
 KNOWN = {
     "parameters.md": ("params --markdown", PARAMETERS_INTRO),
     "outputs.md": ("outputs --markdown", OUTPUTS_INTRO),
+    "interventions.md": ("interventions --markdown", INTERVENTIONS_INTRO),
 }
 
 

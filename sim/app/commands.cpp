@@ -1,30 +1,24 @@
 #include "app/commands.hpp"
 
 #include <hdf5.h>
-#include <oneapi/tbb/global_control.h>
-#include <oneapi/tbb/version.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <boost/version.hpp>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <stop_token>
 
 #include "build_info.hpp"
 #include "core/error.hpp"
 #include "core/limits.hpp"
 #include "core/params.hpp"
 #include "core/progress.hpp"
-#include "core/sha256.hpp"
 #include "core/simulation.hpp"
 #include "git_info.hpp"
 #include "io/h5_read.hpp"
@@ -34,6 +28,11 @@
 #include "io/scenario.hpp"
 #include "model/outputs.hpp"
 #include "policy/intervention.hpp"
+#include "policy/intervention_keys.hpp"
+#include "run/run.hpp"
+#include "run/verify.hpp"
+#include "sweep/archive.hpp"
+#include "sweep/sweep.hpp"
 
 namespace ruralsim {
 namespace {
@@ -57,7 +56,11 @@ commands:
   reproduce FILE.h5       re-run the scenario stored in an output file and compare hashes
   params [--markdown]     list every model parameter (default, unit, range, source)
   outputs [--markdown]    list every output variable
-  interventions           list the intervention types
+  interventions           list the intervention types (--keys: with every key)
+  sweep COMMAND ...       policy sweeps: plan, run, status, collect, compare, submit
+                          (ruralsim sweep --help; docs/sweeps.md)
+  archive DIR --out F.tar.gz  pack a sweep directory with SHA-256 list, versions, README
+  verify PATH             recompute every content hash (archive, directory or .h5 file)
   help [COMMAND]          help for a command
 
 options:
@@ -94,10 +97,12 @@ resolves intervention targets. Prints a short description; exit 0 if valid, 2 if
 const char* const kReproduceHelp =
     R"(usage: ruralsim reproduce FILE.h5 [--threads N] [--keep] [--quiet] [--max-memory SIZE]
 
-Re-runs the resolved scenario stored in FILE.h5 (same seed, replicate and parameters) and
-compares the content hash of the new result with the stored one. Exit 0 if they match, 1 if
-not. The re-run's file is deleted unless --keep is given (then it is FILE.reproduced.h5, or
-FILE.reproduced_2.h5, ... if that exists: an existing file is never replaced).
+First recomputes the content hash of FILE.h5 from its data (exit 1 if it does not match the
+stored hash). Then re-runs the resolved scenario stored in FILE.h5 (same seed, replicate and
+parameters) and compares the content hash of the new result with the stored one. Exit 0 if they
+match, 1 if not. The re-run's file is deleted unless --keep is given (then it is
+FILE.reproduced.h5, or FILE.reproduced_2.h5, ... if that exists: an existing file is never
+replaced).
 --max-memory SIZE as for run.
 --quiet drops the progress line.
 )";
@@ -106,36 +111,11 @@ const char* const kParamsHelp =
     "usage: ruralsim params [--markdown]\n\nLists every parameter; --markdown prints "
     "docs/parameters.md.\n";
 const char* const kInterventionsHelp =
-    "usage: ruralsim interventions\n\nLists the intervention types (docs/scenario_format.md "
-    "describes their keys).\n";
+    "usage: ruralsim interventions [--keys] [--markdown]\n\nLists the intervention types; --keys "
+    "adds every key, --markdown prints docs/interventions.md.\n";
 const char* const kOutputsHelp =
     "usage: ruralsim outputs [--markdown]\n\nLists every output variable; --markdown prints the "
     "table of docs/outputs.md.\n";
-
-std::string iso_now() {
-  const auto t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-double peak_rss_mib() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss / 1024.0;
-}
-
-std::string host_name() {
-  char buf[256] = {0};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
-}
-
-std::string hdf5_version() {
-  unsigned a = 0, b = 0, c = 0;
-  H5get_libversion(&a, &b, &c);
-  return std::to_string(a) + "." + std::to_string(b) + "." + std::to_string(c);
-}
 
 struct Args {
   std::vector<std::string> positional;
@@ -228,117 +208,40 @@ std::string default_out(const Scenario& sc) {
   return path;
 }
 
-struct YearRow {
-  int year = 0;
-  double stores = 0, tv = 0, towns = 0, sales = 0, live = 0, stations = 0, centres = 0,
-         streamers = 0, income = 0, gini = 0;
-};
-
-struct RunOutcome {
-  std::string path, hash;
-  double wall = 0;
-  std::vector<YearRow> years;
-};
-
+// The CLI layer over run_scenario(): Ctrl-C / SIGTERM stop the run, progress on stderr.
 RunOutcome execute(const Scenario& sc, const std::string& out_path, int threads, bool quiet,
-                   const std::string& command_line) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const std::string start_time = iso_now();
-  Provenance prov;
-  // The village table is read for the provenance before the run, as the model reads it.
-  if (sc.params.geography.source == "csv") {
-    prov.geography_csv = read_input_file(sc.csv_path, "the village table", kMaxVillageTableBytes);
-    prov.attrs["geography_csv_sha256"] = sha256_hex(prov.geography_csv);
-    prov.attrs["geography_csv_path"] = std::filesystem::absolute(sc.csv_path).string();
-  }
-
-  std::unique_ptr<tbb::global_control> gc;
-  if (threads > 0)
-    gc = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
-                                               threads);
-  const int used_threads = static_cast<int>(
-      tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
-  Simulation sim(sc);
-  Recorder rec(out_path, sim.world(), static_cast<int>(sc.params.simulation.ticks_per_year),
-               static_cast<int>(sc.params.simulation.start_year));
-  sim.set_recorder(&rec);
-  Progress progress(sim.clock().total_ticks, quiet);
-  RunOutcome outcome;
-  const auto iv = [&](const char* n) { return sim.var_index(n); };
-  const std::size_t i_stores = iv("stores"), i_tv = iv("taobao_villages"),
-                    i_towns = iv("taobao_towns"), i_sales = iv("sales_total"),
-                    i_live = iv("sales_livestream"), i_st = iv("stations"),
-                    i_cc = iv("county_centres"), i_ls = iv("livestreamers"),
-                    i_inc = iv("mean_household_income"), i_gini = iv("gini_income");
+                   const std::string& command_line, bool overwrite = true) {
+  std::stop_source stop;
+  RunOptions opt;
+  opt.threads = threads;
+  opt.stop = stop.get_token();
+  opt.command_line = command_line;
+  opt.overwrite = overwrite;
+  std::unique_ptr<Progress> shown;
+  opt.progress = [&](const RunProgress& p) {
+    if (g_signal) stop.request_stop();
+    if (!shown) shown = std::make_unique<Progress>(p.total_ticks, quiet);
+    shown->update(p.ticks_done, p.year, p.tick_in_year, p.stores, p.taobao_villages);
+  };
   g_signal = 0;
   auto old_int = std::signal(SIGINT, on_signal);
   auto old_term = std::signal(SIGTERM, on_signal);
-  try {
-    sim.run([&](const Simulation& s) {
-      if (g_signal) throw Interrupted("interrupted by signal " + std::to_string(g_signal.load()));
-      const Record& r = s.last_record();
-      const int done = s.clock().tick;
-      if (r.tick == done - 1) {
-        const int year =
-            static_cast<int>(sc.params.simulation.start_year) + r.tick / s.clock().ticks_per_year;
-        if (outcome.years.empty() || outcome.years.back().year != year)
-          outcome.years.push_back({year});
-        YearRow& y = outcome.years.back();
-        y.stores = r.national[i_stores];
-        y.tv = r.national[i_tv];
-        y.towns = r.national[i_towns];
-        y.sales += r.national[i_sales];
-        y.live += r.national[i_live];
-        y.stations = r.national[i_st];
-        y.centres = r.national[i_cc];
-        y.streamers = r.national[i_ls];
-        y.income = r.national[i_inc];
-        y.gini = r.national[i_gini];
-        progress.update(done, year, (done - 1) % s.clock().ticks_per_year, y.stores, y.tv);
-      }
-    });
-  } catch (...) {
-    progress.finish();
+  auto restore = [&] {
+    if (shown) shown->finish();
     std::signal(SIGINT, old_int);
     std::signal(SIGTERM, old_term);
+  };
+  try {
+    RunOutcome o = run_scenario(sc, out_path, opt);
+    restore();
+    return o;
+  } catch (const RunStopped&) {
+    restore();
+    throw Interrupted("interrupted by signal " + std::to_string(g_signal.load()));
+  } catch (...) {
+    restore();
     throw;
   }
-  progress.finish();
-  std::signal(SIGINT, old_int);
-  std::signal(SIGTERM, old_term);
-  outcome.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  prov.scenario_input = sc.text;
-  prov.scenario_resolved = resolved_yaml(sc);
-  auto& a = prov.attrs;
-  a["ruralsim_version"] = build::kVersion;
-  a["git_commit"] = build::kGitCommit;
-  a["build_type"] = build::kBuildType;
-  a["compiler"] = build::kCompiler;
-  a["hdf5_version"] = hdf5_version();
-  a["tbb_version"] =
-      std::to_string(TBB_runtime_interface_version()) + " (" + TBB_VERSION_STRING + ")";
-  a["boost_version"] = BOOST_LIB_VERSION;
-  a["yaml_cpp_version"] = build::kYamlCppVersion;
-  a["seed"] = std::to_string(sc.params.simulation.seed);
-  a["replicate"] = std::to_string(sc.params.simulation.replicate);
-  a["threads"] = std::to_string(used_threads);
-  a["host"] = host_name();
-  a["start_time"] = start_time;
-  a["end_time"] = iso_now();
-  a["wall_seconds"] = std::to_string(outcome.wall);
-  a["peak_rss_mib"] = std::to_string(peak_rss_mib());
-  a["scenario_name"] = sc.name;
-  a["scenario_file"] = sc.path;
-  std::error_code ec;
-  a["scenario_dir"] =
-      std::filesystem::absolute(std::filesystem::path(sc.path).parent_path(), ec).string();
-  std::string ovs;
-  for (const auto& o : sc.overrides) ovs += (ovs.empty() ? "" : " ") + o;
-  a["overrides"] = ovs;
-  a["command_line"] = command_line;
-  outcome.hash = rec.commit(sim.world().events, prov);
-  outcome.path = rec.final_path();
-  return outcome;
 }
 
 void print_summary(const Scenario& sc, const RunOutcome& o) {
@@ -392,12 +295,48 @@ int cmd_run(const std::vector<std::string>& argv) {
   }
   std::string cmdline = "ruralsim";
   for (const auto& s : argv) cmdline += " " + s;
-  const RunOutcome o = execute(sc, out, threads, quiet, cmdline);
+  const RunOutcome o = execute(sc, out, threads, quiet, cmdline, a.opts.count("--overwrite") > 0);
   if (!quiet)
     print_summary(sc, o);
   else
     std::printf("%s\n", o.path.c_str());
   return 0;
+}
+
+// One line per intervention entry: name, type, window and what it targets.
+void print_intervention_targets(const Scenario& sc, const World& w) {
+  for (const auto& iv : sc.interventions) {
+    auto value = [&](const char* key) -> std::string {
+      for (const auto& k : iv->keys)
+        if (k.key == key) return k.value;
+      return "";
+    };
+    std::string window;
+    const std::string start = value("start_year"), years = value("years"),
+                      from = value("from_year");
+    if (!start.empty()) {
+      window = start + " for " + years + " years";
+      if (!value("half_life_years").empty() && value("half_life_years") != "0")
+        window += ", then decays (half-life " + value("half_life_years") + " years)";
+    } else if (!from.empty()) {
+      window = "from " + from;
+    }
+    std::string targets = "national rules";
+    const std::size_t i = static_cast<std::size_t>(iv->index);
+    if (i < w.intervention_targets.size() && !start.empty()) {
+      const auto& t = w.intervention_targets[i];
+      targets = std::to_string(t.size()) + " counties (" + value("rule") + "):";
+      std::size_t villages = 0;
+      for (std::size_t k = 0; k < t.size(); ++k) {
+        if (k < 12) targets += " " + std::to_string(w.geo.county_code[t[k]]);
+        villages += w.geo.county_village_end[t[k]] - w.geo.county_village_begin[t[k]];
+      }
+      if (t.size() > 12) targets += " ...";
+      targets += "; " + std::to_string(villages) + " villages";
+    }
+    std::printf("  interventions[%d] '%s' (%s): %s; targets %s\n", iv->index, iv->name.c_str(),
+                iv->type().c_str(), window.c_str(), targets.c_str());
+  }
 }
 
 int cmd_validate(const std::vector<std::string>& argv) {
@@ -421,6 +360,7 @@ int cmd_validate(const std::vector<std::string>& argv) {
       w.geo.villages(), hh, static_cast<long long>(sc.params.simulation.start_year),
       static_cast<long long>(sc.params.simulation.start_year + sc.params.simulation.years - 1),
       static_cast<long long>(sc.params.simulation.ticks_per_year), sc.interventions.size());
+  print_intervention_targets(sc, w);
   return 0;
 }
 
@@ -455,6 +395,14 @@ int cmd_reproduce(const std::vector<std::string>& argv) {
   // Every read checks class, rank and size first, in a child process that a hostile file
   // cannot crash or hang the command through.
   const ProvenanceStrings prov = read_provenance(file);
+  // The stored data must match the stored hash before a re-run is compared with it.
+  if (const FileCheck c = verify_result_file(file); !c.ok && !c.stored.empty()) {
+    std::printf(
+        "%s\nSTORED DATA DO NOT VERIFY: the file's data do not match its own content "
+        "hash; no re-run made\n",
+        c.message.c_str());
+    return 1;
+  }
   const std::string &resolved = prov.scenario_resolved, &stored_hash = prov.content_hash,
                     &dir = prov.scenario_dir, &version = prov.ruralsim_version,
                     &commit = prov.git_commit, &csv_text = prov.geography_csv;
@@ -548,13 +496,23 @@ int cmd_outputs(const std::vector<std::string>& argv) {
 }
 
 int cmd_interventions(const std::vector<std::string>& argv) {
-  const Args a = parse_args(argv, 1, {}, {}, "interventions");
+  const Args a = parse_args(argv, 1, {}, {"--markdown", "--keys"}, "interventions");
   if (a.help) {
     std::fputs(kInterventionsHelp, stdout);
     return 0;
   }
   no_positional(a, "interventions", kInterventionsHelp);
-  for (const auto& t : intervention_registry()) std::printf("%-26s %s\n", t.name, t.doc);
+  if (a.opts.count("--markdown")) {
+    std::fputs(interventions_markdown().c_str(), stdout);
+    return 0;
+  }
+  for (const auto& t : intervention_registry()) {
+    std::printf("%-26s %s\n", t.name, t.doc);
+    if (a.opts.count("--keys"))
+      for (const auto& k : intervention_keys(t.name))
+        std::printf("    %-28s %-8s %-12s %-22s %s\n", k.key.c_str(), k.kind.c_str(), k.def.c_str(),
+                    k.range.c_str(), k.doc.c_str());
+  }
   return 0;
 }
 
@@ -610,9 +568,13 @@ int cli_main(const std::vector<std::string>& args) {
     if (cmd == "params") return cmd_params(args);
     if (cmd == "outputs") return cmd_outputs(args);
     if (cmd == "interventions") return cmd_interventions(args);
+    if (cmd == "sweep") return cmd_sweep(args);
+    if (cmd == "archive") return cmd_archive(args);
+    if (cmd == "verify") return cmd_verify(args);
     throw UsageError(
         "ruralsim: unknown command '" + escape_bytes(cmd) +
-        "'; valid commands: run, validate, reproduce, params, outputs, interventions, help");
+        "'; valid commands: run, validate, reproduce, sweep, archive, verify, params, outputs, "
+        "interventions, help");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "error: %s\n", escape_bytes(e.what(), true).c_str());
     return 2;

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -12,10 +13,12 @@
 
 #include "core/error.hpp"
 #include "core/format.hpp"
+#include "io/extends.hpp"
 #include "io/input_file.hpp"
 #include "io/yaml_checks.hpp"
 #include "model/rule_expr.hpp"
 #include "policy/intervention.hpp"
+#include "policy/intervention_keys.hpp"
 
 namespace ruralsim {
 namespace {
@@ -34,8 +37,8 @@ const std::vector<std::string>& param_sections() {
   return s;
 }
 
-const std::vector<std::string> kOtherTopKeys = {"name", "description", "categories", "demand_table",
-                                                "interventions"};
+const std::vector<std::string> kOtherTopKeys = {"name",         "description",   "categories",
+                                                "demand_table", "interventions", "extends"};
 
 std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
   std::string s;
@@ -320,6 +323,26 @@ void apply_override(Scenario& sc, const std::string& ov) {
   set_param(*spec, sc.params, n, ctx);
 }
 
+// The intervention list, with `--set interventions.<name>.<key>=value` applied to a copy.
+void read_interventions(Scenario& sc, const YAML::Node& val, const std::string& file_label,
+                        const std::vector<std::string>& overrides) {
+  YAML::Node list = val;
+  std::vector<std::string> applied;
+  if (std::any_of(overrides.begin(), overrides.end(), is_intervention_override)) {
+    list = val ? YAML::Clone(val) : YAML::Node();
+    applied = apply_intervention_overrides(list, overrides);
+  }
+  for (std::size_t i = 0; list && i < list.size(); ++i) {
+    try {
+      sc.interventions.push_back(make_intervention(list[i], file_label, static_cast<int>(i)));
+    } catch (const InputError& e) {
+      if (i < applied.size() && !applied[i].empty())
+        throw InputError(std::string(e.what()) + " (after --set " + applied[i] + ")");
+      throw;
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<Category> default_categories() {
@@ -340,6 +363,8 @@ Scenario parse_scenario(const std::string& text, const std::string& file_label,
   require_utf8(text, file_label, "the scenario");
   const YAML::Node root = load_single_yaml_document(text, file_label);
   if (!root || root.IsNull()) throw InputError(located(file_label, 0, 0, "the scenario is empty"));
+  // `extends: base.yaml`: the base scenario with this file's keys on top (io/extends.cpp).
+  if (root.IsMap() && root["extends"]) root = resolve_extends(root, file_label, dir);
   if (!root.IsMap())
     ctx.fail(root, "the scenario must be a map of sections (simulation:, adoption:, ...)");
   std::vector<std::string> valid = kOtherTopKeys;
@@ -372,14 +397,14 @@ Scenario parse_scenario(const std::string& text, const std::string& file_label,
     } else if (key == "interventions") {
       if (!val.IsSequence())
         ctx.fail(val, "key 'interventions' must be a list of {type: ..., ...}");
-      for (std::size_t i = 0; i < val.size(); ++i)
-        sc.interventions.push_back(make_intervention(val[i], file_label, static_cast<int>(i)));
+      read_interventions(sc, val, file_label, overrides);
     } else {
       ctx.fail(kv.first, "unknown key '" + key + "'; valid keys: " + join(valid));
     }
   }
+  if (!seen.count("interventions")) read_interventions(sc, YAML::Node(), file_label, overrides);
   for (const auto& ov : overrides) {
-    apply_override(sc, ov);
+    if (!is_intervention_override(ov)) apply_override(sc, ov);
     sc.overrides.push_back(ov);
   }
   for (char& ch : sc.name)
@@ -432,7 +457,7 @@ std::string resolved_yaml(const Scenario& sc) {
     for (const auto& [y, v] : sc.demand_table) os << "  " << y << ": " << fmt(v) << "\n";
   }
   os << "interventions:" << (sc.interventions.empty() ? " []\n" : "\n");
-  for (const auto& iv : sc.interventions) os << "  - " << iv->yaml() << "\n";
+  for (const auto& iv : sc.interventions) os << "  - " << iv->resolved_yaml() << "\n";
   return os.str();
 }
 

@@ -28,11 +28,18 @@ void EntryReader::fail(const char* key, const std::string& msg) const {
 }
 
 bool EntryReader::has(const char* key) const {
+  // A key read and then tested for presence is optional: absent, it changes nothing.
+  for (auto& k : keys_)
+    if (k.key == key) {
+      k.def = "unchanged";
+      if (!node_[key]) k.value = "unchanged";
+    }
   return static_cast<bool>(node_[key]);
 }
 
 double EntryReader::real(const char* key, double def, double min, double max, const char* doc) {
   asked_.emplace_back(key);
+  keys_.push_back({key, "number", num(def), "[" + num(min) + ", " + num(max) + "]", doc, num(def)});
   const YAML::Node n = node_[key];
   if (!n) return def;
   double v = 0;
@@ -44,6 +51,7 @@ double EntryReader::real(const char* key, double def, double min, double max, co
        << doc << ")";
     fail(key, os.str());
   }
+  keys_.back().value = num(v);
   return v;
 }
 
@@ -52,11 +60,13 @@ std::int64_t EntryReader::integer(const char* key, std::int64_t def, std::int64_
   const double v =
       real(key, static_cast<double>(def), static_cast<double>(min), static_cast<double>(max), doc);
   if (v != std::floor(v)) fail(key, "must be a whole number");
+  keys_.back().kind = "integer";
   return static_cast<std::int64_t>(v);
 }
 
-std::vector<std::int64_t> EntryReader::id_list(const char* key) {
+std::vector<std::int64_t> EntryReader::id_list(const char* key, const char* doc) {
   asked_.emplace_back(key);
+  keys_.push_back({key, "id list", "[]", "county ids", doc, "[]"});
   const YAML::Node n = node_[key];
   std::vector<std::int64_t> out;
   if (!n) return out;
@@ -67,12 +77,18 @@ std::vector<std::int64_t> EntryReader::id_list(const char* key) {
       fail(key, "holds '" + (e.IsScalar() ? e.Scalar() : std::string("?")) + "', not a county id");
     out.push_back(id);
   }
+  std::string text;
+  for (auto id : out) text += (text.empty() ? "" : ", ") + num(id);
+  keys_.back().value = "[" + text + "]";
   return out;
 }
 
 std::string EntryReader::choice(const char* key, const std::string& def,
-                                const std::vector<std::string>& valid) {
+                                const std::vector<std::string>& valid, const char* doc) {
   asked_.emplace_back(key);
+  std::string choices;
+  for (const auto& v : valid) choices += (choices.empty() ? "" : ", ") + v;
+  keys_.push_back({key, "choice", def, choices, doc, def});
   const YAML::Node n = node_[key];
   if (!n) return def;
   const std::string s = n.IsScalar() ? n.Scalar() : "";
@@ -81,24 +97,28 @@ std::string EntryReader::choice(const char* key, const std::string& def,
     for (const auto& v : valid) all += (all.empty() ? "" : ", ") + v;
     fail(key, "value '" + s + "' is not valid; valid choices: " + all);
   }
+  keys_.back().value = s;
   return s;
 }
 
 std::string EntryReader::text(const char* key, const std::string& def, const char* doc) {
   asked_.emplace_back(key);
+  keys_.push_back({key, "text", "\"" + def + "\"", "text", doc, "\"" + def + "\""});
   const YAML::Node n = node_[key];
   if (!n) return def;
   if (!n.IsScalar()) fail(key, std::string("must be text (") + doc + ")");
+  keys_.back().value = "\"" + n.Scalar() + "\"";
   return n.Scalar();
 }
 
 void EntryReader::finish() {
   for (const auto& kv : node_) {
     const std::string k = kv.first.Scalar();
-    if (k == "type") continue;
+    if (k == "type" || k == "name") continue;
     if (std::find(asked_.begin(), asked_.end(), k) == asked_.end()) {
       std::string all = "type";
       for (const auto& a : asked_) all += ", " + a;
+      all += ", name";
       const auto m = kv.first.Mark();
       throw InputError(located(file_, m.line + 1, m.column + 1,
                                "unknown key '" + where_ + "." + k + "'; valid keys: " + all));
@@ -110,7 +130,8 @@ Targeting Targeting::read(EntryReader& r) {
   Targeting t;
   t.counties = r.id_list("counties");
   t.rule = r.choice("rule", t.counties.empty() ? "all" : "ids",
-                    {"all", "ids", "poorest", "highest_potential", "random", "poverty_listed"});
+                    {"all", "ids", "poorest", "highest_potential", "random", "poverty_listed"},
+                    "placement rule: which counties the entry targets");
   t.count =
       r.integer("count", 0, 0, 10000000, "number of counties the rule picks; 0 = all that qualify");
   if (t.rule == "ids" && t.counties.empty()) r.fail("rule", "is 'ids' but 'counties' lists none");
@@ -181,6 +202,12 @@ std::string Targeting::yaml() const {
   return os.str();
 }
 
+std::string Intervention::resolved_yaml() const {
+  std::string y = yaml();
+  if (name == type() || y.empty() || y[0] != '{') return y;
+  return "{name: " + name + ", " + y.substr(1);
+}
+
 std::unique_ptr<Intervention> make_intervention(const YAML::Node& entry, const std::string& file,
                                                 int index) {
   const std::string where = "interventions[" + std::to_string(index) + "]";
@@ -200,10 +227,20 @@ std::unique_ptr<Intervention> make_intervention(const YAML::Node& entry, const s
   for (const auto& t : intervention_registry()) {
     if (type != t.name) continue;
     EntryReader r(entry, file, where);
+    std::string name = type;
+    if (entry["name"]) {
+      const YAML::Node n = entry["name"];
+      if (!n.IsScalar() || n.Scalar().empty() ||
+          n.Scalar().find_first_of(".= \t\n") != std::string::npos)
+        fail(n, "key '" + where + ".name' must be a word without '.', '=' or spaces");
+      name = n.Scalar();
+    }
     auto iv = t.make(r);
     r.finish();
     iv->index = index;
     iv->origin = r.origin();
+    iv->name = name;
+    iv->keys = r.keys();
     return iv;
   }
   fail(entry["type"],

@@ -24,9 +24,9 @@ class EntryReader {
   double real(const char* key, double def, double min, double max, const char* doc);
   std::int64_t integer(const char* key, std::int64_t def, std::int64_t min, std::int64_t max,
                        const char* doc);
-  std::vector<std::int64_t> id_list(const char* key);
-  std::string choice(const char* key, const std::string& def,
-                     const std::vector<std::string>& valid);
+  std::vector<std::int64_t> id_list(const char* key, const char* doc = "list of county ids");
+  std::string choice(const char* key, const std::string& def, const std::vector<std::string>& valid,
+                     const char* doc = "");
   // A text value (a YAML scalar); `def` when the key is absent.
   std::string text(const char* key, const std::string& def, const char* doc);
   bool has(const char* key) const;
@@ -35,10 +35,18 @@ class EntryReader {
   [[noreturn]] void fail(const char* key, const std::string& msg) const;
   std::string origin() const;
 
+  // Every key the type asked for, in order, with its kind, default, range, description and
+  // the value read (the intervention key table is built from these: intervention_keys.hpp).
+  struct KeyInfo {
+    std::string key, kind, def, range, doc, value;
+  };
+  const std::vector<KeyInfo>& keys() const { return keys_; }
+
  private:
   YAML::Node node_;
   std::string file_, where_;
   std::vector<std::string> asked_;
+  mutable std::vector<KeyInfo> keys_;  // has() marks optional keys
 };
 
 // Which counties an intervention targets: explicit ids, or a placement rule with a count.
@@ -67,6 +75,10 @@ class Intervention {
   virtual void emit_events(World& w, const Clock& clk) const = 0;
   int index = 0;       // position in the scenario's list (mixed into random streams)
   std::string origin;  // "file:line:column" of the entry, for messages
+  std::string name;    // the entry's `name:` (default: its type); `--set interventions.<name>.*`
+  std::vector<EntryReader::KeyInfo> keys;  // every key with the value in force
+  // yaml() with the entry's name, for the resolved scenario.
+  std::string resolved_yaml() const;
 };
 
 using InterventionFactory = std::unique_ptr<Intervention> (*)(EntryReader&);
