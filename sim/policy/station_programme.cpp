@@ -19,7 +19,9 @@ class StationProgramme final : public CountyIntervention {
         r.integer("per_year", 5, 0, 1000000, "stations opened per targeted county per year");
     subsidy_years_ =
         r.real("subsidy_years", 2, 0, 100, "years a new station's operating cost is subsidised");
-    placement_ = r.choice("placement", "volume", {"volume", "random"});
+    placement_ = r.choice("placement", "volume", {"volume", "random"},
+                          "which villages get the stations: largest trailing-year parcel volume "
+                          "first, or drawn at random within each targeted county");
   }
   std::string type() const override { return "station_programme"; }
   void apply(World& w, const Params& p, const Clock& clk, std::uint64_t seed) const override {
