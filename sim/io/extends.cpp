@@ -1,5 +1,8 @@
 #include "io/extends.hpp"
 
+#include "io/input_file.hpp"
+#include "io/yaml_checks.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -52,21 +55,12 @@ YAML::Node resolve_extends(const YAML::Node& root, const std::string& file_label
     fail(file_label, ext,
          "key 'extends' = '" + ext.Scalar() + "': no such scenario file (looked for " +
              base.string() + ")");
-  std::ifstream in(base, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string base_text = ss.str();
+  // Special and over-size files are refused before reading; the text is checked as UTF-8 by
+  // parse_scenario below.
+  const std::string base_text =
+      read_input_file(base.string(), "the base scenario", kMaxScenarioBytes);
   const std::string base_label = base.lexically_normal().string();
   const std::string base_dir = base.parent_path().empty() ? "." : base.parent_path().string();
-  YAML::Node b;
-  try {
-    b = YAML::Load(base_text);
-  } catch (const YAML::Exception& e) {
-    throw InputError(
-        located(base_label, e.mark.line + 1, e.mark.column + 1, "not valid YAML: " + e.msg));
-  }
-  if (!b || !b.IsMap())
-    throw InputError(located(base_label, 1, 1, "a base scenario must be a map of sections"));
   try {  // the base must be a valid scenario by itself (messages point into its file)
     parse_scenario(base_text, base_label, base_dir);
   } catch (const InputError& e) {
@@ -74,6 +68,9 @@ YAML::Node resolve_extends(const YAML::Node& root, const std::string& file_label
                              "the base scenario is not valid: ") +
                      e.what());
   }
+  YAML::Node b = load_single_yaml_document(base_text, base_label);
+  if (!b || !b.IsMap())
+    throw InputError(located(base_label, 1, 1, "a base scenario must be a map of sections"));
   if (b["extends"]) b = resolve_extends(b, base_label, base_dir);
   YAML::Node out = YAML::Clone(b);
   for (const auto& kv : root) {

@@ -361,7 +361,7 @@ Scenario parse_scenario(const std::string& text, const std::string& file_label,
   sc.text = text;
   sc.categories = default_categories();
   require_utf8(text, file_label, "the scenario");
-  const YAML::Node root = load_single_yaml_document(text, file_label);
+  YAML::Node root = load_single_yaml_document(text, file_label);
   if (!root || root.IsNull()) throw InputError(located(file_label, 0, 0, "the scenario is empty"));
   // `extends: base.yaml`: the base scenario with this file's keys on top (io/extends.cpp).
   if (root.IsMap() && root["extends"]) root = resolve_extends(root, file_label, dir);
