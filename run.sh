@@ -123,6 +123,10 @@ case "${1:-}" in
   tsan)
     # ThreadSanitizer build of the Catch2 suite in build-tsan/; runs the tests that step the
     # model in parallel (determinism for 1, 2 and 8 threads, concordance, regression).
+    # Limitation: Debian's libtbb is not built with ThreadSanitizer, so the hand-off of a task
+    # from the thread that creates it to the worker that runs it is invisible and is reported
+    # as a race (in blocked_range / start_for). Not part of CI until an instrumented oneTBB is
+    # available; suppressing those frames would hide every race in a parallel loop body.
     install_missing
     if [[ ! -f build-tsan/CMakeCache.txt ]]; then
       cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRURALSIM_TSAN=ON >/dev/null
