@@ -34,6 +34,7 @@ const char* const kSweepHelp = R"(usage: ruralsim sweep <command> ...
   collect DIR [--partial]          one DIR/sweep.h5 of every finished run; refuses unfinished
                                    sweeps unless --partial
   compare DIR [--baseline ARM] [--metric M --year Y]... [--out DIR2]
+                                   (collects first if sweep.h5 is missing or older than a run)
                                    per-arm means and 95% intervals over replicates, paired
                                    differences to the baseline arm; CSV, Markdown and a forest
                                    plot PNG (analysis/sweep_compare.py, /usr/bin/python3)
@@ -247,8 +248,14 @@ int run_child(std::vector<std::string> argv) {
 int sweep_compare(const std::vector<std::string>& args, const Opts& o) {
   const std::string dir = one_dir(o, "compare");
   const fs::path h5 = fs::path(dir) / "sweep.h5";
-  if (!fs::exists(h5))
-    throw InputError(dir + ": no sweep.h5; run `ruralsim sweep collect " + dir + "` first");
+  // Collect first when sweep.h5 is missing or older than an output (refuses unfinished sweeps).
+  const SweepPlan plan = load_plan(dir);
+  bool stale = !fs::exists(h5);
+  for (std::size_t i = 0; i < plan.runs.size() && !stale; ++i) {
+    const fs::path out = fs::path(dir) / plan.runs[i].output;
+    stale = !fs::exists(out) || fs::last_write_time(out) > fs::last_write_time(h5);
+  }
+  if (stale) std::printf("collected %s\n", collect_sweep(plan, false).c_str());
   std::vector<std::string> argv = {"/usr/bin/python3", analysis_dir() + "/sweep_compare.py",
                                    h5.string()};
   bool past_dir = false;

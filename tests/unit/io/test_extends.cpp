@@ -79,8 +79,7 @@ TEST_CASE("extends errors name the file, line and column", "[scenario][extends]"
   CHECK(e4.find("badbase.yaml:1:18") != std::string::npos);
 }
 
-TEST_CASE("set interventions.<name>.<key> reaches intervention keys",
-          "[scenario][interventions]") {
+TEST_CASE("overrides reach intervention keys by the entry name", "[scenario][interventions]") {
   const std::string text =
       "interventions:\n  - {type: rural_commissioner, name: comm, counties: [0]}\n"
       "  - {type: rural_commissioner, counties: [1]}\n";

@@ -31,7 +31,7 @@ TEST_CASE("a Latin hypercube has one point per stratum in every dimension", "[sw
   CHECK(latin_hypercube(8, 2, 1) != latin_hypercube(8, 2, 2));
 }
 
-TEST_CASE("Sobol points: every 2^k prefix is a (0,k,s)-net in each pair of low dimensions",
+TEST_CASE("Sobol points: 16 points have one point per 1/16 interval in every dimension",
           "[sweep]") {
   const auto pts = sobol_points(16, kSobolMaxDims);
   CHECK(pts[0] == std::vector<double>(kSobolMaxDims, 0.0));
