@@ -294,12 +294,14 @@ void Simulation::record(const StepCtx& c) {
   // Flows restart after each record.
   const std::size_t nv = g.villages();
   const bool annual = !w.vq_year.empty();
-  for (std::size_t v = 0; v < nv; ++v)
-    for (int q = 0; q < kVillageQ; ++q)
-      if (q_is_flow(q)) {
-        if (annual) w.vq_year[v * kVillageQ + q] += w.vq[v * kVillageQ + q];
-        w.vq[v * kVillageQ + q] = 0.0;
-      }
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 1024), [&](const auto& r) {
+    for (std::size_t v = r.begin(); v != r.end(); ++v)
+      for (int q = 0; q < kVillageQ; ++q)
+        if (q_is_flow(q)) {
+          if (annual) w.vq_year[v * kVillageQ + q] += w.vq[v * kVillageQ + q];
+          w.vq[v * kVillageQ + q] = 0.0;
+        }
+  });
   for (std::size_t cc = 0; cc < nc; ++cc)
     for (int q = kVillageQ; q < K; ++q)
       if (q_is_flow(q)) w.cq[cc * KC + (q - kVillageQ)] = 0.0;
