@@ -1,5 +1,7 @@
 #include "app/commands.hpp"
 
+#include "app/bench.hpp"
+
 #include <hdf5.h>
 #include <unistd.h>
 
@@ -24,6 +26,7 @@
 #include "io/h5_read.hpp"
 #include "io/input_file.hpp"
 #include "io/output_path.hpp"
+#include "io/provinces.hpp"
 #include "io/recorder.hpp"
 #include "io/scenario.hpp"
 #include "model/outputs.hpp"
@@ -54,6 +57,7 @@ commands:
   run SCENARIO.yaml       run a scenario and write an HDF5 file under outputs/
   validate SCENARIO.yaml  check a scenario (and its village table) without running it
   reproduce FILE.h5       re-run the scenario stored in an output file and compare hashes
+  bench SCENARIO.yaml     time a scenario per phase at 1 and N threads (bandwidth, memory)
   params [--markdown]     list every model parameter (default, unit, range, source)
   outputs [--markdown]    list every output variable
   interventions           list the intervention types (--keys: with every key)
@@ -82,6 +86,8 @@ const char* const kRunHelp = R"(usage: ruralsim run SCENARIO.yaml [options]
   --threads N         worker threads (default: all cores); results do not depend on it
   --set KEY=VALUE     override any parameter, e.g. --set adoption.beta=5 (repeatable)
   --quiet             no progress line and no summary (errors are still printed)
+  --geography-cache DIR  keep built province-table geographies in DIR and reuse them
+                      (default: the environment variable RURALSIM_CACHE; unset: no cache)
 
 The run prints a progress line on stderr and a summary on stdout, and names the HDF5 file.
 The file is written under a temporary name and renamed only when complete.
@@ -262,9 +268,11 @@ void print_summary(const Scenario& sc, const RunOutcome& o) {
 }
 
 int cmd_run(const std::vector<std::string>& argv) {
-  const Args a =
-      parse_args(argv, 1, {"--out", "--seed", "--replicate", "--threads", "--set", "--max-memory"},
-                 {"--quiet", "--overwrite"}, "run");
+  const Args a = parse_args(
+      argv, 1,
+      {"--out", "--seed", "--replicate", "--threads", "--set", "--max-memory", "--geography-cache"},
+      {"--quiet", "--overwrite"}, "run");
+  if (a.opts.count("--geography-cache")) set_geography_cache_dir(a.opts.at("--geography-cache"));
   if (a.help) {
     std::fputs(kRunHelp, stdout);
     return 0;
@@ -340,7 +348,9 @@ void print_intervention_targets(const Scenario& sc, const World& w) {
 }
 
 int cmd_validate(const std::vector<std::string>& argv) {
-  const Args a = parse_args(argv, 1, {"--set", "--max-memory"}, {}, "validate");
+  const Args a =
+      parse_args(argv, 1, {"--set", "--max-memory", "--geography-cache"}, {}, "validate");
+  if (a.opts.count("--geography-cache")) set_geography_cache_dir(a.opts.at("--geography-cache"));
   if (a.help) {
     std::fputs(kValidateHelp, stdout);
     return 0;
@@ -383,8 +393,9 @@ std::filesystem::path keep_path(const std::string& file) {
 }
 
 int cmd_reproduce(const std::vector<std::string>& argv) {
-  const Args a =
-      parse_args(argv, 1, {"--threads", "--max-memory"}, {"--keep", "--quiet"}, "reproduce");
+  const Args a = parse_args(argv, 1, {"--threads", "--max-memory", "--geography-cache"},
+                            {"--keep", "--quiet"}, "reproduce");
+  if (a.opts.count("--geography-cache")) set_geography_cache_dir(a.opts.at("--geography-cache"));
   if (a.help) {
     std::fputs(kReproduceHelp, stdout);
     return 0;
@@ -554,12 +565,14 @@ int cli_main(const std::vector<std::string>& args) {
         std::fputs(kOutputsHelp, stdout);
       else if (sub == "interventions")
         std::fputs(kInterventionsHelp, stdout);
+      else if (sub == "bench")
+        std::fputs(kBenchHelp, stdout);
       else if (sub.empty() || sub == "help")
         std::fputs(kMainHelp, stdout);
       else
         throw UsageError("ruralsim help: unknown command '" + escape_bytes(sub) +
                          "'; valid commands: run, validate, reproduce, params, outputs, "
-                         "interventions, help");
+                         "interventions, bench, help");
       return 0;
     }
     if (cmd == "run") return cmd_run(args);
@@ -571,10 +584,11 @@ int cli_main(const std::vector<std::string>& args) {
     if (cmd == "sweep") return cmd_sweep(args);
     if (cmd == "archive") return cmd_archive(args);
     if (cmd == "verify") return cmd_verify(args);
+    if (cmd == "bench") return cmd_bench(args);
     throw UsageError(
         "ruralsim: unknown command '" + escape_bytes(cmd) +
         "'; valid commands: run, validate, reproduce, sweep, archive, verify, params, outputs, "
-        "interventions, help");
+        "interventions, bench, help");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "error: %s\n", escape_bytes(e.what(), true).c_str());
     return 2;

@@ -1,5 +1,8 @@
 #include "core/finite_check.hpp"
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_reduce.h>
+
 #include <cmath>
 
 #include "model/outputs.hpp"
@@ -48,7 +51,17 @@ bool nan_allowed(OutKind k) {
 void check_finite_quantities(const World& w, int tick, int tpy, int start_year) {
   const std::size_t nv = w.geo.villages(), nc = w.geo.counties();
   constexpr int KC = Q_COUNT - kVillageQ;
-  if (w.vq.size() >= nv * kVillageQ)
+  // A parallel scan finds whether anything is wrong; the serial loop then names the first.
+  const bool all_finite = w.vq.size() < nv * kVillageQ ||
+                          tbb::parallel_reduce(
+                              tbb::blocked_range<std::size_t>(0, nv * kVillageQ, 1 << 14), true,
+                              [&](const auto& r, bool ok) {
+                                for (std::size_t i = r.begin(); i != r.end() && ok; ++i)
+                                  ok = std::isfinite(w.vq[i]);
+                                return ok;
+                              },
+                              [](bool a, bool b) { return a && b; });
+  if (!all_finite)
     for (std::size_t i = 0; i < nv * kVillageQ; ++i)
       if (!std::isfinite(w.vq[i])) {
         const std::size_t v = i / kVillageQ;

@@ -103,6 +103,8 @@ MemoryEstimate estimate_memory(const Scenario& sc) {
   MemoryEstimate e;
   if (p.geography.source == "csv")
     e.villages = count_data_lines(sc.csv_path);
+  else if (p.geography.source == "provinces")
+    e.villages = static_cast<double>(p.geography.national_villages);
   else
     e.villages = static_cast<double>(p.geography.provinces) * p.geography.counties_per_province *
                  p.geography.towns_per_county * p.geography.villages_per_town;

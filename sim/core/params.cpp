@@ -31,11 +31,14 @@ std::vector<ParamSpec> build_table() {
       {"simulation.ticks_per_year", "1/yr", 12, 365, "Ticks per year: 12, 52 or 365", kRun, "",
        RS_REF(simulation.ticks_per_year)},
       // geography
-      {"geography.source", "-", 0, 0, "Where villages come from: generated or read from a CSV",
-       kRun, "generate|csv", RS_REF(geography.source)},
+      {"geography.source", "-", 0, 0,
+       "Where villages come from: generated, read from a CSV village table, or built from a "
+       "province table (national geography, docs/ODD.md section 5.3)",
+       kRun, "generate|csv|provinces", RS_REF(geography.source)},
       {"geography.csv", "-", 0, 0,
-       "Village table (CSV) when source is csv; relative to the scenario file", kRun, "",
-       RS_REF(geography.csv)},
+       "Village table (CSV) when source is csv, province table when source is provinces; "
+       "relative to the scenario file",
+       kRun, "", RS_REF(geography.csv)},
       {"geography.seed", "-", 0, 9.0e18,
        "Seed of the generated geography (kept fixed across replicates)", kRun, "",
        RS_REF(geography.seed)},
@@ -107,6 +110,42 @@ std::vector<ParamSpec> build_table() {
        "Share of counties (lowest base income) flagged formerly poverty-listed",
        "832 poverty-listed counties of 2,858 county-level divisions (29%)", "",
        RS_REF(geography.poverty_share)},
+      {"geography.national_villages", "count", 1, 5.0e6,
+       "Villages of a province-table geography, spread over provinces in proportion to their "
+       "towns and townships (source: provinces)",
+       "Ministry of Civil Affairs: 599,078 villagers' committees at the end of 2009", "",
+       RS_REF(geography.national_villages)},
+      {"geography.province_income_scale", "-", 0.01, 100,
+       "Factor from the province table's 2008 rural net income per capita to the start year "
+       "(source: provinces)",
+       "NBS: national rural net income per capita RMB 5,153 in 2009 over RMB 4,760.62 in 2008 "
+       "(CSY 2009 table 9-22)",
+       "", RS_REF(geography.province_income_scale)},
+      {"geography.industrial_base_income_exponent", "-", 0, 4,
+       "Industrial base of a table province: (its income / the household-weighted mean income) "
+       "to this power (source: provinces)",
+       "assumption: the generator ties base income to the square root of the industrial base "
+       "(section 5.1); a table province's income is given, so the relation is inverted",
+       "", RS_REF(geography.industrial_base_income_exponent)},
+      {"geography.rollout_offset_east", "yr", -20, 20,
+       "Internet roll-out offset of provinces in the NBS east region (source: provinces)",
+       "assumption: eastern provinces got online about a year before the national mean (CNNIC "
+       "reports rank them first in penetration); no rural figures by province were found",
+       "", RS_REF(geography.rollout_offset_east)},
+      {"geography.rollout_offset_central", "yr", -20, 20,
+       "Internet roll-out offset of provinces in the NBS central region (source: provinces)",
+       "assumption: central provinces follow the national mean", "",
+       RS_REF(geography.rollout_offset_central)},
+      {"geography.rollout_offset_northeast", "yr", -20, 20,
+       "Internet roll-out offset of provinces in the NBS northeast region (source: provinces)",
+       "assumption: northeastern provinces follow the national mean", "",
+       RS_REF(geography.rollout_offset_northeast)},
+      {"geography.rollout_offset_west", "yr", -20, 20,
+       "Internet roll-out offset of provinces in the NBS west region (source: provinces)",
+       "assumption: western provinces got online about a year after the national mean (CNNIC "
+       "reports rank them last in penetration); with east -1 the rural-population-weighted "
+       "mean offset is about 0, so the national roll-out keeps its calibration",
+       "", RS_REF(geography.rollout_offset_west)},
       // internet
       {"internet.k", "1/yr", 0, 10, "Steepness of the internet roll-out logistic",
        "CNNIC: 84.6 million rural internet users at the end of 2008 (11.7% of 721 million rural "

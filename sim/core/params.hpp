@@ -41,6 +41,14 @@ struct Params {
     double rollout_offset_sd = 1.0;
     double industrial_base_sigma = 0.25;
     double poverty_share = 0.29;
+    // national geography from the province table (source: provinces)
+    std::int64_t national_villages = 599078;
+    double province_income_scale = 1.0824;
+    double industrial_base_income_exponent = 2.0;
+    double rollout_offset_east = -1.0;
+    double rollout_offset_central = 0.0;
+    double rollout_offset_northeast = 0.0;
+    double rollout_offset_west = 1.0;
   } geography;
 
   struct Internet {

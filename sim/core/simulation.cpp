@@ -4,6 +4,7 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -12,6 +13,7 @@
 #include "core/finite_check.hpp"
 #include "core/rng.hpp"
 #include "io/geography.hpp"
+#include "io/provinces.hpp"
 #include "io/recorder.hpp"
 #include "model/outputs.hpp"
 #include "policy/intervention.hpp"
@@ -29,6 +31,8 @@ World build_world(const Scenario& sc) {
   w.categories = sc.categories;
   if (sc.params.geography.source == "csv")
     w.geo = load_geography_csv(sc.csv_path, sc.params, sc.categories);
+  else if (sc.params.geography.source == "provinces")
+    w.geo = cached_province_geography(sc.csv_path, sc.params, sc.categories.size());
   else
     try {
       w.geo = generate_geography(sc.params, sc.categories.size());
@@ -91,20 +95,36 @@ void Simulation::apply_interventions(const StepCtx& c) {
 void Simulation::step() {
   world_.tick = clock_.tick;
   const StepCtx c = ctx();
+  auto last = std::chrono::steady_clock::now();
+  const auto lap = [&](Phase ph) {
+    if (!phase_seconds_) return;
+    const auto now = std::chrono::steady_clock::now();
+    (*phase_seconds_)[ph] += std::chrono::duration<double>(now - last).count();
+    last = now;
+  };
   internet_step(world_, c);  // 1. calendar and exogenous paths
   apply_interventions(c);    // 2. interventions
   service_level(world_, c);  //    service level of the network in force
   adoption_step(world_, c);  // 3. adoption (and the store rebuild)
+  lap(kPhaseAdoption);
   attractiveness_step(world_, c, partial_);
-  livestream_step(world_, c);                          // 4. livestreaming
-  market_step(world_, c, partial_);                    // 5. market
-  logistics_step(world_, c);                           // 6. logistics
-  accounting_step(world_, c);                          // 7. accounting
-  exit_step(world_, c);                                // 8. exit
+  lap(kPhaseMarket);
+  livestream_step(world_, c);  // 4. livestreaming
+  lap(kPhaseLivestream);
+  market_step(world_, c, partial_);  // 5. market
+  lap(kPhaseMarket);
+  logistics_step(world_, c);  // 6. logistics
+  lap(kPhaseLogistics);
+  accounting_step(world_, c);  // 7. accounting
+  lap(kPhaseAccounting);
+  exit_step(world_, c);  // 8. exit
+  lap(kPhaseExit);
   if (clock_.year_end()) recognition_step(world_, c);  // 9. recognition
-  const bool last = clock_.tick + 1 == clock_.total_ticks;
-  if ((clock_.tick + 1) % sc_.params.output.every == 0 || last) record(c);  // 10. recording
+  lap(kPhaseRecognition);
+  const bool last_tick = clock_.tick + 1 == clock_.total_ticks;
+  if ((clock_.tick + 1) % sc_.params.output.every == 0 || last_tick) record(c);  // 10. recording
   if (clock_.year_end() && sc_.params.output.village_snapshots) village_snapshot(c);
+  lap(kPhaseRecording);
   ++clock_.tick;
 }
 
@@ -274,12 +294,14 @@ void Simulation::record(const StepCtx& c) {
   // Flows restart after each record.
   const std::size_t nv = g.villages();
   const bool annual = !w.vq_year.empty();
-  for (std::size_t v = 0; v < nv; ++v)
-    for (int q = 0; q < kVillageQ; ++q)
-      if (q_is_flow(q)) {
-        if (annual) w.vq_year[v * kVillageQ + q] += w.vq[v * kVillageQ + q];
-        w.vq[v * kVillageQ + q] = 0.0;
-      }
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 1024), [&](const auto& r) {
+    for (std::size_t v = r.begin(); v != r.end(); ++v)
+      for (int q = 0; q < kVillageQ; ++q)
+        if (q_is_flow(q)) {
+          if (annual) w.vq_year[v * kVillageQ + q] += w.vq[v * kVillageQ + q];
+          w.vq[v * kVillageQ + q] = 0.0;
+        }
+  });
   for (std::size_t cc = 0; cc < nc; ++cc)
     for (int q = kVillageQ; q < K; ++q)
       if (q_is_flow(q)) w.cq[cc * KC + (q - kVillageQ)] = 0.0;

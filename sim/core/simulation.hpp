@@ -1,6 +1,7 @@
 #pragma once
 // The simulation loop: one tick in the fixed order of docs/ODD.md section 3, and the reduction
 // of additive quantities up the hierarchy for recording.
+#include <array>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -13,6 +14,22 @@
 namespace ruralsim {
 
 class Recorder;
+
+// Phases of a tick for timing (ruralsim bench): adoption is steps 1-3 (exogenous paths,
+// interventions, service level, adoption and the store rebuild), market includes the
+// attractiveness computed before livestreaming, recording includes village snapshots.
+enum Phase : int {
+  kPhaseAdoption,
+  kPhaseLivestream,
+  kPhaseMarket,
+  kPhaseLogistics,
+  kPhaseAccounting,
+  kPhaseExit,
+  kPhaseRecognition,
+  kPhaseRecording,
+  kPhaseCount
+};
+using PhaseSeconds = std::array<double, kPhaseCount>;
 
 // Output values of one record, in output_table() order (entity-major for province/county).
 struct Record {
@@ -45,6 +62,8 @@ class Simulation {
   std::size_t var_index(const char* name) const;
 
   void set_recorder(Recorder* rec) { recorder_ = rec; }
+  // When set, step() adds the wall time of each phase to *t (nothing is timed otherwise).
+  void set_phase_timer(PhaseSeconds* t) { phase_seconds_ = t; }
 
  private:
   StepCtx ctx() const;
@@ -58,6 +77,7 @@ class Simulation {
   std::uint64_t seed_;
   double total_households_ = 0;
   Recorder* recorder_ = nullptr;
+  PhaseSeconds* phase_seconds_ = nullptr;
   Record record_;
   std::vector<double> snapshot_;
   // record scratch: income classes sorted by value, per county and merged per province / nation

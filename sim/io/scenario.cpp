@@ -251,10 +251,11 @@ void cross_checks(Scenario& sc, const YAML::Node& root, const Ctx& ctx) {
     ctx.fail(node_of("accounting", "wage_min"),
              "key 'accounting.wage_min' (" + fmt(p.accounting.wage_min) +
                  ") must not exceed 'accounting.wage_max' (" + fmt(p.accounting.wage_max) + ")");
-  if (p.geography.source == "csv") {
+  if (p.geography.source != "generate") {
     if (p.geography.csv.empty())
       ctx.fail(node_of("geography", "source"),
-               "key 'geography.source' is csv but 'geography.csv' (the village table) is not set");
+               "key 'geography.source' is " + p.geography.source + " but 'geography.csv' (the " +
+                   (p.geography.source == "csv" ? "village" : "province") + " table) is not set");
     std::error_code ec;
     if (!std::filesystem::is_regular_file(sc.csv_path, ec))
       ctx.fail(node_of("geography", "csv"),
@@ -264,7 +265,8 @@ void cross_checks(Scenario& sc, const YAML::Node& root, const Ctx& ctx) {
                    " (looked for " + sc.csv_path + ")");
   } else if (!p.geography.csv.empty()) {
     ctx.fail(node_of("geography", "csv"),
-             "key 'geography.csv' is set but 'geography.source' is 'generate'; set source: csv");
+             "key 'geography.csv' is set but 'geography.source' is 'generate'; set source: csv "
+             "(village table) or provinces (province table)");
   }
   if (p.output.every > tpy * p.simulation.years)
     ctx.fail(node_of("output", "every"),
@@ -410,7 +412,7 @@ Scenario parse_scenario(const std::string& text, const std::string& file_label,
   for (char& ch : sc.name)
     if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.'))
       ch = '_';
-  if (sc.params.geography.source == "csv") {
+  if (sc.params.geography.source != "generate") {
     std::filesystem::path csv(sc.params.geography.csv);
     sc.csv_path = csv.is_absolute() ? csv.string() : (std::filesystem::path(dir) / csv).string();
   }

@@ -116,7 +116,7 @@ RunOutcome run_scenario(const Scenario& sc, const std::string& out_path, const R
     throw InputError(out_path + ": exists already; choose another output or allow overwriting");
   Provenance prov;
   // The village table is read for the provenance before the run, as the model reads it.
-  if (sc.params.geography.source == "csv") {
+  if (sc.params.geography.source != "generate") {
     prov.geography_csv = read_input_file(sc.csv_path, "the village table", kMaxVillageTableBytes);
     prov.attrs["geography_csv_sha256"] = sha256_hex(prov.geography_csv);
     prov.attrs["geography_csv_path"] = std::filesystem::absolute(sc.csv_path).string();
