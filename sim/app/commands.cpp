@@ -19,6 +19,7 @@
 #include <map>
 #include <sstream>
 
+#include "app/report_command.hpp"
 #include "build_info.hpp"
 #include "core/error.hpp"
 #include "core/limits.hpp"
@@ -55,6 +56,7 @@ commands:
   run SCENARIO.yaml       run a scenario and write an HDF5 file under outputs/
   validate SCENARIO.yaml  check a scenario (and its village table) without running it
   reproduce FILE.h5       re-run the scenario stored in an output file and compare hashes
+  report RUN.h5           write an HTML report with figures of one run (needs /usr/bin/python3)
   params [--markdown]     list every model parameter (default, unit, range, source)
   outputs [--markdown]    list every output variable
   interventions           list the intervention types
@@ -596,12 +598,14 @@ int cli_main(const std::vector<std::string>& args) {
         std::fputs(kOutputsHelp, stdout);
       else if (sub == "interventions")
         std::fputs(kInterventionsHelp, stdout);
+      else if (sub == "report")
+        std::fputs(kReportHelp, stdout);
       else if (sub.empty() || sub == "help")
         std::fputs(kMainHelp, stdout);
       else
         throw UsageError("ruralsim help: unknown command '" + escape_bytes(sub) +
                          "'; valid commands: run, validate, reproduce, params, outputs, "
-                         "interventions, help");
+                         "interventions, report, help");
       return 0;
     }
     if (cmd == "run") return cmd_run(args);
@@ -610,9 +614,11 @@ int cli_main(const std::vector<std::string>& args) {
     if (cmd == "params") return cmd_params(args);
     if (cmd == "outputs") return cmd_outputs(args);
     if (cmd == "interventions") return cmd_interventions(args);
+    if (cmd == "report") return cmd_report(args);
     throw UsageError(
         "ruralsim: unknown command '" + escape_bytes(cmd) +
-        "'; valid commands: run, validate, reproduce, params, outputs, interventions, help");
+        "'; valid commands: run, validate, reproduce, params, outputs, interventions, report, "
+        "help");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "error: %s\n", escape_bytes(e.what(), true).c_str());
     return 2;
