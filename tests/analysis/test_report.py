@@ -11,6 +11,9 @@ in a temporary directory (kept if RURALSIM_KEEP_TMP is set), then checks that
   * a missing file, a text file, a truncated file, a foreign HDF5 file, a file whose data no
     longer match its content hash, years outside the run and an --out that is a file each give
     exit status 2 and one line on stderr, never a traceback;
+  * xarray.open_dataset(FILE, engine="h5netcdf") without group= returns the national series
+    with `year` and `tick` as coordinates, equal to group="national", and the content hash
+    recomputed by analysis/check_h5.py still matches.
 Ends with "N passed, M failed" (exit status 1 if any check failed).
 """
 import html.parser
@@ -91,6 +94,8 @@ def main(argv):
     binary, src = os.path.abspath(argv[1]), os.path.abspath(argv[2])
     sys.path.insert(0, os.path.join(src, "analysis"))
     import report  # noqa: E402
+    import xarray as xr  # noqa: E402
+    from check_h5 import content_hash  # noqa: E402
 
     tmp = tempfile.mkdtemp(prefix="ruralsim_report_test_")
     try:
@@ -187,6 +192,30 @@ def main(argv):
                                                   os.path.join(tmp, "rep3"), "--years", "1990"])
         expect_exit_2("--out is a file", [binary, "report", h5, "--out", txt])
 
+        # ---- the root group opens the obvious way
+        root = xr.open_dataset(h5, engine="h5netcdf")
+        nat = xr.open_dataset(h5, engine="h5netcdf", group="national")
+        with root, nat:
+            check("open_dataset without group= has the national variables",
+                  "stores" in root.data_vars and set(root.data_vars) == set(nat.data_vars),
+                  sorted(root.data_vars))
+            check("dimension time; year and tick are coordinates",
+                  dict(root.sizes) == {"time": nat.sizes["time"]}
+                  and {"time", "year", "tick"} <= set(root.coords), dict(root.coords))
+            check("root values equal /national", all(
+                np.array_equal(root[v].values, nat[v].values, equal_nan=True)
+                for v in list(root.data_vars) + ["year", "tick"]))
+            check("/national has year and tick as coordinates too",
+                  {"year", "tick"} <= set(nat.coords))
+            check("root attributes carry the provenance",
+                  str(root.attrs.get("content_hash")) == stored)
+        with h5py.File(h5, "r") as f:
+            check("content hash recomputed by check_h5.py still matches",
+                  content_hash(f) == stored)
+            links = [k for k in f.keys() if isinstance(f.get(k, getlink=True), h5py.SoftLink)]
+            check("the root series are soft links into /national",
+                  "stores" in links and all(
+                      f.get(k, getlink=True).path == f"/national/{k}" for k in links), links)
     finally:
         if os.environ.get("RURALSIM_KEEP_TMP"):
             print(f"kept {tmp}")
