@@ -549,7 +549,7 @@ class Report:
         self.save(fig, "map_counties.png")
 
     def ranking(self):
-        fig, axes = plt.subplots(1, 2, figsize=(12, 5.2))
+        fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), gridspec_kw={"width_ratios": [2, 3]})
         fig.suptitle(f"Ranked by Taobao Villages at the end of {self.last} — {self.run.label}",
                      fontsize=11)
         for ax, ds, level, table, top in ((axes[0], self.province, "province", self.provinces,
@@ -566,8 +566,11 @@ class Report:
                 names = [str(table.loc[ids[i], "name"]) for i in order]
             else:
                 names = [f"county {ids[i]}" for i in order]
-            yy = np.arange(len(order))[::-1]
-            ax.barh(yy, [tvv[i] for i in order], color="C3", label="Taobao Villages")
+            slots = max(len(order), 6)  # a few bars stay bars, at the top
+            yy = slots - 1 - np.arange(len(order))
+            ax.barh(yy, [tvv[i] for i in order], height=0.6, color="C3",
+                    label="Taobao Villages")
+            ax.set_ylim(-0.7, slots - 0.3)
             for y, i in zip(yy, order):
                 ax.text(tvv[i], y, f" {int(tvv[i])}  ({int(st[i]):,} stores)", va="center",
                         fontsize=7)
@@ -576,7 +579,8 @@ class Report:
             ax.set_xlabel(f"Taobao Villages, end of {self.last}")
             shown = f"top {len(order)} of {len(ids)}" if len(ids) > len(order) else \
                 f"all {len(ids)}"
-            ax.set_title(f"{level.capitalize()}s ({shown}); label: stores", fontsize=10)
+            plural = "Provinces" if level == "province" else "Counties"
+            ax.set_title(f"{plural} ({shown}); label: Taobao Villages (stores)", fontsize=10)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             hi = max([tvv[i] for i in order] + [1])
             ax.set_xlim(0, hi * 1.45)

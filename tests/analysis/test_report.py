@@ -16,7 +16,9 @@ in a temporary directory (kept if RURALSIM_KEEP_TMP is set), then checks that
     recomputed by analysis/check_h5.py still matches.
 Ends with "N passed, M failed" (exit status 1 if any check failed).
 """
+import contextlib
 import html.parser
+import io
 import os
 import shutil
 import struct
@@ -79,8 +81,16 @@ def png_size(path):
     return struct.unpack(">II", head[16:24])
 
 
-def expect_exit_2(name, cmd):
-    p = run(cmd)
+def expect_exit_2(name, cmd, in_process=None):
+    """cmd through the binary, or with in_process (report.main_or_exit_2) the same arguments
+    in this process (saves starting Python and matplotlib again)."""
+    if in_process is not None:
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = in_process(cmd[2:])
+        p = subprocess.CompletedProcess(cmd, code, "", err.getvalue())
+    else:
+        p = run(cmd)
     lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
     check(f"{name}: exit status 2", p.returncode == 2, f"got {p.returncode}: {p.stderr[-400:]}")
     check(f"{name}: one line on stderr, no traceback",
@@ -114,7 +124,7 @@ def main(argv):
 
         # ---- the report
         out = os.path.join(tmp, "rep")
-        p = run([binary, "report", h5, "--out", out])
+        p = run([binary, "report", h5, "--out", out, "--years", "2010", "2014"])
         check("ruralsim report exits 0", p.returncode == 0, p.stderr[-800:])
         index = os.path.join(out, "index.html")
         check("prints the path of index.html", p.stdout.strip() == index, p.stdout)
@@ -156,27 +166,27 @@ def main(argv):
                   and "<th>seed</th><td><code>7</code>" in page)
             check("intervention with its target county on the page",
                   "station_programme" in page and "<td>1</td>" in page)
+            check("--years chooses the years of the village map",
+                  "end of 2010, 2014;" in page, "caption of map_villages")
         extra = set(os.listdir(out)) - set(report.FIGURES) - {"index.html"}
         check("no unexpected files in the report directory", not extra, extra)
 
-        p = run([binary, "report", h5, "--out", os.path.join(tmp, "rep2"), "--years", "2010",
-                 "--quiet"])
-        check("--years and --quiet accepted", p.returncode == 0 and p.stdout == "", p.stderr)
         p = run([binary, "help", "report"])
         check("ruralsim help report", p.returncode == 0 and "--out DIR" in p.stdout)
 
         # ---- files and arguments that cannot be used
+        inproc = report.main_or_exit_2  # the binary path is tested with the first two cases
         expect_exit_2("missing file", [binary, "report", os.path.join(tmp, "nope.h5")])
         txt = os.path.join(tmp, "text.h5")
         with open(txt, "w") as fh:
             fh.write("not hdf5\n")
-        expect_exit_2("text file", [binary, "report", txt])
+        expect_exit_2("text file", [binary, "report", txt], inproc)
         trunc = os.path.join(tmp, "truncated.h5")
         with open(h5, "rb") as fh:
             data = fh.read()
         with open(trunc, "wb") as fh:
             fh.write(data[: len(data) // 2])
-        expect_exit_2("truncated file", [binary, "report", trunc])
+        expect_exit_2("truncated file", [binary, "report", trunc], inproc)
         foreign = os.path.join(tmp, "foreign.h5")
         with h5py.File(foreign, "w") as f:
             f["x"] = np.arange(10.0)
@@ -187,10 +197,11 @@ def main(argv):
         with h5py.File(changed, "r+") as f:
             f["national/stores"][0] = 12345.0
         expect_exit_2("file whose data no longer match the content hash",
-                      [binary, "report", changed])
-        expect_exit_2("--years outside the run", [binary, "report", h5, "--out",
-                                                  os.path.join(tmp, "rep3"), "--years", "1990"])
-        expect_exit_2("--out is a file", [binary, "report", h5, "--out", txt])
+                      [binary, "report", changed], inproc)
+        expect_exit_2("--years outside the run",
+                      [binary, "report", h5, "--out", os.path.join(tmp, "rep3"), "--years",
+                       "1990"], inproc)
+        expect_exit_2("--out is a file", [binary, "report", h5, "--out", txt], inproc)
 
         # ---- the root group opens the obvious way
         root = xr.open_dataset(h5, engine="h5netcdf")
