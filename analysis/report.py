@@ -501,9 +501,10 @@ class Report:
                    for lab, c in zip(labels, STATUS_COLOURS.values())]
         handles += [Line2D([], [], ls="", marker="x", color="k", label="county seat"),
                     Patch(fc="none", ec="0.55", label="county (convex hull of its villages)")]
-        fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=8, frameon=False)
+        fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=8, frameon=False,
+                   bbox_to_anchor=(0.5, 0.0))
         fig.suptitle(f"Villages by status at year end — {self.run.label}", fontsize=11)
-        fig.tight_layout(rect=(0, 0.06, 1, 1))
+        fig.tight_layout(rect=(0, 0.07, 1, 0.95))
         self.save(fig, "map_villages.png")
         self.notes["map_villages.png"] = [
             "Status from /village_annual (stores > 0; Taobao Village status)" if from_snapshots
