@@ -53,7 +53,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from ruralsim_io import RunFileError, open_run  # noqa: E402
 
-PROG = "report.py"
+PROG = os.environ.get("RURALSIM_REPORT_PROG", "report.py")  # `ruralsim report` sets it
 DPI = 110
 #: File name -> one-line description; every report writes all of them (a figure whose data
 #: are absent says so inside the image).

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -60,6 +61,8 @@ int cmd_report(const std::vector<std::string>& args) {
   argv.reserve(argv_s.size() + 1);
   for (auto& s : argv_s) argv.push_back(s.data());
   argv.push_back(nullptr);
+  // Messages of the script then name the command the user typed.
+  ::setenv("RURALSIM_REPORT_PROG", "ruralsim report", 1);
   std::fflush(stdout);
   std::fflush(stderr);
   ::execv(kPython, argv.data());

@@ -95,6 +95,9 @@ def expect_exit_2(name, cmd, in_process=None):
     check(f"{name}: exit status 2", p.returncode == 2, f"got {p.returncode}: {p.stderr[-400:]}")
     check(f"{name}: one line on stderr, no traceback",
           len(lines) == 1 and "Traceback" not in p.stderr, repr(p.stderr[-400:]))
+    if in_process is None:
+        check(f"{name}: the message names `ruralsim report`",
+              p.stderr.startswith("ruralsim report: error: "), repr(p.stderr[:200]))
 
 
 def main(argv):
