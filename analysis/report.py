@@ -360,7 +360,7 @@ class Report:
                           ("large_store_share", "stores selling above output.large_store_sales",
                            "C1")):
             y = self.series(n)
-            if y is not None:
+            if y is not None and np.any(np.isfinite(y)):
                 a.plot(self.years, y, marker="o", ms=3, color=c, label=lab)
                 any_line = True
         if any_line:
@@ -369,7 +369,8 @@ class Report:
             a.set_title("Concentration of store sales (trailing year)", fontsize=10)
             a.legend(fontsize=7, loc="upper left")
         else:
-            no_data(a, "sales_top1_share / large_store_share not in this file")
+            no_data(a, "sales_top1_share / large_store_share not in this file\n"
+                       "(or no stores: nothing to concentrate)")
         self.finish_axes(axes)
         for a in axes:
             if a.has_data():
@@ -746,13 +747,19 @@ class Report:
                 return "–"
             return fmt(v * scale) if fmt else fmt_num(v * scale)
 
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = final.get("store_household_income", np.nan) / \
-                final.get("store_household_base", np.nan)
+        def ratio_of(num, den):
+            a, b = float(final.get(num, np.nan)), float(final.get(den, np.nan))
+            return a / b if np.isfinite(a) and np.isfinite(b) and b > 0 else float("nan")
+
+        def pct(num, den, digits):
+            r = ratio_of(num, den)
+            return f"{100 * r:.{digits}f}%" if np.isfinite(r) else "–"
+
+        ratio = ratio_of("store_household_income", "store_household_base")
         headline = [
-            ("Live stores", val("stores"), f"{val('stores', 100 / final.get('households', np.nan), lambda v: f'{v:.2f}%')} of households"),
+            ("Live stores", val("stores"), f"{pct('stores', 'households', 2)} of households"),
             ("Sales", f"RMB {val('sales_total', 1, lambda v: f'{v:.3g}')}",
-             f"livestream {val('sales_livestream', 100 / final.get('sales_total', np.nan), lambda v: f'{v:.1f}%')}"),
+             f"livestream {pct('sales_livestream', 'sales_total', 1)}"),
             ("Taobao Villages / Towns", f"{val('taobao_villages')} / {val('taobao_towns')}", ""),
             ("Stations / county centres", f"{val('stations')} / {val('county_centres')}", ""),
             ("Livestreamers", val("livestreamers"), ""),

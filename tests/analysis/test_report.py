@@ -177,6 +177,19 @@ def main(argv):
         p = run([binary, "help", "report"])
         check("ruralsim help report", p.returncode == 0 and "--out DIR" in p.stdout)
 
+        # ---- a file without village snapshots, recorded every 6 ticks (maps from /events)
+        ns = os.path.join(tmp, "no_snapshots.h5")
+        p = run([binary, "run", scen, "--out", ns, "--quiet", "--set",
+                 "output.village_snapshots=false", "--set", "output.every=6"])
+        if check("run without village snapshots", p.returncode == 0, p.stderr[-300:]):
+            out_ns = os.path.join(tmp, "rep_ns")
+            index_ns = report.make_report(ns, out_ns)
+            check("report of a file without village snapshots writes every figure",
+                  all(png_size(os.path.join(out_ns, n)) for n in report.FIGURES))
+            with open(index_ns, encoding="utf-8") as fh:
+                check("... and says that only Taobao status is known",
+                      "no village snapshots" in fh.read())
+
         # ---- files and arguments that cannot be used
         inproc = report.main_or_exit_2  # the binary path is tested with the first two cases
         expect_exit_2("missing file", [binary, "report", os.path.join(tmp, "nope.h5")])
