@@ -21,6 +21,8 @@ DEBIAN_PACKAGES=(
   libboost-dev libtbb-dev libhdf5-dev libyaml-cpp-dev catch2
   python3 python3-numpy python3-h5py python3-h5netcdf python3-xarray python3-pandas
   python3-matplotlib python3-scipy time
+  python3-yaml  # analysis/report.py reads the resolved scenario and data/calibration_targets.yaml
+  python3-nbclient python3-nbformat python3-ipykernel  # test of analysis/notebooks/quickstart.ipynb
 )
 
 # Only for ./run.sh fuzz: clang and its libFuzzer runtime.

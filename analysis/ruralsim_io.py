@@ -276,6 +276,8 @@ class Run:
                 ds = ds.set_coords("tick")
             if "year" in ds.data_vars:  # written by the recorder
                 ds = ds.set_coords("year")
+            elif "year" in ds.coords:  # the `coordinates` attribute made it one already
+                pass
             elif "tick" in ds.coords:  # files from builds that did not write it
                 tick = ds["tick"].values.astype(np.int64)
                 ds = ds.assign_coords(year=("time", self.start_year + tick // self.ticks_per_year))

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <stop_token>
 
+#include "app/report_command.hpp"
 #include "build_info.hpp"
 #include "core/error.hpp"
 #include "core/limits.hpp"
@@ -58,6 +59,7 @@ commands:
   validate SCENARIO.yaml  check a scenario (and its village table) without running it
   reproduce FILE.h5       re-run the scenario stored in an output file and compare hashes
   bench SCENARIO.yaml     time a scenario per phase at 1 and N threads (bandwidth, memory)
+  report RUN.h5           write an HTML report with figures of one run (needs /usr/bin/python3)
   params [--markdown]     list every model parameter (default, unit, range, source)
   outputs [--markdown]    list every output variable
   interventions           list the intervention types (--keys: with every key)
@@ -567,12 +569,14 @@ int cli_main(const std::vector<std::string>& args) {
         std::fputs(kInterventionsHelp, stdout);
       else if (sub == "bench")
         std::fputs(kBenchHelp, stdout);
+      else if (sub == "report")
+        std::fputs(kReportHelp, stdout);
       else if (sub.empty() || sub == "help")
         std::fputs(kMainHelp, stdout);
       else
         throw UsageError("ruralsim help: unknown command '" + escape_bytes(sub) +
                          "'; valid commands: run, validate, reproduce, params, outputs, "
-                         "interventions, bench, help");
+                         "interventions, bench, report, help");
       return 0;
     }
     if (cmd == "run") return cmd_run(args);
@@ -585,10 +589,11 @@ int cli_main(const std::vector<std::string>& args) {
     if (cmd == "archive") return cmd_archive(args);
     if (cmd == "verify") return cmd_verify(args);
     if (cmd == "bench") return cmd_bench(args);
+    if (cmd == "report") return cmd_report(args);
     throw UsageError(
         "ruralsim: unknown command '" + escape_bytes(cmd) +
         "'; valid commands: run, validate, reproduce, sweep, archive, verify, params, outputs, "
-        "interventions, bench, help");
+        "interventions, bench, report, help");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "error: %s\n", escape_bytes(e.what(), true).c_str());
     return 2;

@@ -31,6 +31,10 @@
 //    NUL byte. It is computed by reading the datasets back just before provenance is written, so
 //    it depends only on the stored data (not on flush block sizes). analysis/check_h5.py
 //    recomputes it in Python.
+//  * The root group holds soft links to every dataset of /national (time, tick, year and the
+//    variables), and the series datasets carry the CF attribute coordinates = "tick year", so that
+//    xarray.open_dataset(file, engine="h5netcdf") without group= returns the national series with
+//    year and tick as coordinates. Soft links are neither hashed nor visited by H5Ovisit.
 
 namespace ruralsim {
 namespace {
@@ -555,6 +559,8 @@ struct Recorder::Impl {
                         : create_ds(g, s.path, var.name, Kind::F64, 1, dims1, max1, chunk1, false,
                                     var.unit, var.description);
       set_str_attr(ds.get(), "aggregation", aggregation(var), path);
+      // CF attribute: xarray makes tick and year coordinates of every variable.
+      if (with_tick) set_str_attr(ds.get(), "coordinates", "tick year", path);
       attach(ds.get(), rec_id, 0, path);
       if (two_d) attach(ds.get(), s.entity_scale.get(), 1, path);
       add_column(std::move(ds), var.name, Kind::F64, two_d ? 2 : 1);
@@ -591,6 +597,17 @@ struct Recorder::Impl {
 
   void end_record(Series& s) {
     if (++s.pending >= s.flush_rows) flush(s);
+  }
+
+  // The series `s` also at the root group: one soft link /<name> -> /<group>/<name> per
+  // dataset, so that xarray.open_dataset(file, engine="h5netcdf") without group= gives it.
+  // Links are not datasets: the content hash (over the registered datasets) is unchanged.
+  void link_at_root(const Series& s) {
+    for (const Column& c : s.cols) {
+      const std::string name = c.path.substr(s.path.size() + 1);
+      check(H5Lcreate_soft(c.path.c_str(), file.get(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+            "linking /" + name + " to " + c.path);
+    }
   }
 
   void flush(Series& s) {
@@ -860,6 +877,7 @@ struct Recorder::Impl {
     open_series(national, "national", "National totals and means, one record per recorded tick",
                 "time", Kind::F64, "year", "Decimal calendar year at the end of the recorded tick",
                 true, nullptr, 0, nullptr, all_vars);
+    link_at_root(national);
     open_series(province, "province", "Per-province values, one record per recorded tick", "time",
                 Kind::F64, "year", "Decimal calendar year at the end of the recorded tick", true,
                 "province", provinces, "Province index (0-based, see /geography/provinces)",
