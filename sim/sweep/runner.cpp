@@ -67,7 +67,6 @@ RunStatus run_status(const SweepPlan& plan, const PlannedRun& r, bool verify) {
     }
     if (attrs.count("content_hash")) st.content_hash = attrs.at("content_hash");
     if (attrs.count("wall_seconds")) st.wall = std::atof(attrs.at("wall_seconds").c_str());
-    if (st.state == RunState::Finished) return st;
     return st;
   }
   const fs::path ff = failed_file(plan, r);
@@ -114,11 +113,15 @@ SweepRunResult run_sweep(const SweepPlan& plan, const SweepRunOptions& opt) {
         ro.stop = opt.stop;
         ro.overwrite = true;  // an output that does not verify is replaced
         ro.command_line = "ruralsim sweep run " + plan.dir + " (run " + r.id + ")";
-        const RunOutcome o = run_scenario(sc, out.string(), ro);
+        const auto r0 = std::chrono::steady_clock::now();
+        run_scenario(sc, out.string(), ro);
+        // the whole call, with writing the content hash and closing the file
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count();
         std::error_code ec;
         fs::remove(ff, ec);
         std::lock_guard<std::mutex> g(mu);
-        run_seconds += o.wall;
+        run_seconds += secs;
         ++done;
       } catch (const RunStopped&) {
         ++stopped;
@@ -140,7 +143,7 @@ SweepRunResult run_sweep(const SweepPlan& plan, const SweepRunOptions& opt) {
     if (opt.quiet) return;
     const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const int d = done, f = failed, run = running;
-    const std::size_t left = todo.size() - std::min<std::size_t>(todo.size(), d + f + stopped);
+    const std::size_t left = todo.size() - std::min<std::size_t>(todo.size(), d + f);
     std::string eta = "?";
     if (d + f > 0) {
       // runs finish about `jobs` at a time: remaining runs x time per run / jobs
