@@ -468,8 +468,7 @@ class Report:
                 ax.add_patch(Polygon(h, closed=True, fill=False, ec="0.55", lw=0.6, zorder=1))
             else:
                 v = fill.get(cid, np.nan)
-                fc = cmap(norm(v)) if np.isfinite(v) and (v > 0 or not isinstance(norm, LogNorm)) \
-                    else "#f4f4f4"
+                fc = cmap(norm(v)) if np.isfinite(v) and v > 0 else "#f4f4f4"
                 ax.add_patch(Polygon(h, closed=True, fc=fc, ec="0.3", lw=0.8, zorder=1))
 
     def map_villages(self):
