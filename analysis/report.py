@@ -901,6 +901,9 @@ scenario is stored in <code>/provenance/scenario_resolved</code> of the file.</p
 def make_report(path, outdir=None, years=None):
     """Writes the report of the run file `path` into `outdir`; returns the path of index.html.
     Raises RunFileError (unusable file) or ReportError (bad arguments, unwritable output)."""
+    if os.path.isdir(path):
+        raise ReportError(f"{path} is a directory: reports of sweep directories are not "
+                          "available yet; give one result file (.h5)")
     outdir = outdir or os.path.splitext(os.fspath(path))[0] + "_report"
     if os.path.exists(outdir) and not os.path.isdir(outdir):
         raise ReportError(f"--out {outdir}: exists and is not a directory")
