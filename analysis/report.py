@@ -679,8 +679,7 @@ class Report:
                                  gridspec_kw={"height_ratios": [3, max(1.2, 0.55 * len(rows))]})
         fig.suptitle(f"Interventions on a timeline — {self.run.label}", fontsize=11)
         a = axes[0]
-        x = self.years + 0.5  # year-end values drawn at mid-year would mislead: use year end
-        x = self.years + 1.0
+        x = self.years + 1.0  # stocks at the end of the year, on the same axis as the windows
         st = self.series("stores")
         if st is not None:
             a.plot(x, st, marker="o", ms=3, color="C0", label="live stores")
@@ -703,8 +702,7 @@ class Report:
             y = len(rows) - 1 - k
             col = f"C{(k + 1) % 10}"
             g.barh(y, max(end - start, 0.08), left=start, height=0.6, color=col, alpha=0.75)
-            for ax_ in (a,):
-                ax_.axvspan(start, end, color=col, alpha=0.08)
+            a.axvspan(start, end, color=col, alpha=0.08)
             if targets:
                 tnames = ", ".join(str(t) for t in targets[:12]) + \
                     (" ..." if len(targets) > 12 else "")
