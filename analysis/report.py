@@ -468,8 +468,7 @@ class Report:
                 ax.add_patch(Polygon(h, closed=True, fill=False, ec="0.55", lw=0.6, zorder=1))
             else:
                 v = fill.get(cid, np.nan)
-                fc = cmap(norm(v)) if np.isfinite(v) and (v > 0 or not isinstance(norm, LogNorm)) \
-                    else "#f4f4f4"
+                fc = cmap(norm(v)) if np.isfinite(v) and v > 0 else "#f4f4f4"
                 ax.add_patch(Polygon(h, closed=True, fc=fc, ec="0.3", lw=0.8, zorder=1))
 
     def map_villages(self):
@@ -680,8 +679,7 @@ class Report:
                                  gridspec_kw={"height_ratios": [3, max(1.2, 0.55 * len(rows))]})
         fig.suptitle(f"Interventions on a timeline — {self.run.label}", fontsize=11)
         a = axes[0]
-        x = self.years + 0.5  # year-end values drawn at mid-year would mislead: use year end
-        x = self.years + 1.0
+        x = self.years + 1.0  # stocks at the end of the year, on the same axis as the windows
         st = self.series("stores")
         if st is not None:
             a.plot(x, st, marker="o", ms=3, color="C0", label="live stores")
@@ -704,8 +702,7 @@ class Report:
             y = len(rows) - 1 - k
             col = f"C{(k + 1) % 10}"
             g.barh(y, max(end - start, 0.08), left=start, height=0.6, color=col, alpha=0.75)
-            for ax_ in (a,):
-                ax_.axvspan(start, end, color=col, alpha=0.08)
+            a.axvspan(start, end, color=col, alpha=0.08)
             if targets:
                 tnames = ", ".join(str(t) for t in targets[:12]) + \
                     (" ..." if len(targets) > 12 else "")
@@ -902,6 +899,9 @@ scenario is stored in <code>/provenance/scenario_resolved</code> of the file.</p
 def make_report(path, outdir=None, years=None):
     """Writes the report of the run file `path` into `outdir`; returns the path of index.html.
     Raises RunFileError (unusable file) or ReportError (bad arguments, unwritable output)."""
+    if os.path.isdir(path):
+        raise ReportError(f"{path} is a directory: reports of sweep directories are not "
+                          "available yet; give one result file (.h5)")
     outdir = outdir or os.path.splitext(os.fspath(path))[0] + "_report"
     if os.path.exists(outdir) and not os.path.isdir(outdir):
         raise ReportError(f"--out {outdir}: exists and is not a directory")

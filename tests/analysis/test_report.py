@@ -9,8 +9,8 @@ in a temporary directory (kept if RURALSIM_KEEP_TMP is set), then checks that
     report.FIGURES, the figures are non-empty PNGs, the HTML parses (html.parser), references
     only files that exist in DIR and nothing on the network, and shows the provenance;
   * a missing file, a text file, a truncated file, a foreign HDF5 file, a file whose data no
-    longer match its content hash, years outside the run and an --out that is a file each give
-    exit status 2 and one line on stderr, never a traceback;
+    longer match its content hash, a directory, years outside the run and an --out that is a
+    file each give exit status 2 and one line on stderr, never a traceback;
   * xarray.open_dataset(FILE, engine="h5netcdf") without group= returns the national series
     with `year` and `tick` as coordinates, equal to group="national", and the content hash
     recomputed by analysis/check_h5.py still matches.
@@ -218,6 +218,8 @@ def main(argv):
                       [binary, "report", h5, "--out", os.path.join(tmp, "rep3"), "--years",
                        "1990"], inproc)
         expect_exit_2("--out is a file", [binary, "report", h5, "--out", txt], inproc)
+        expect_exit_2("a directory (sweeps are not supported yet)", [binary, "report", tmp],
+                      inproc)
 
         # ---- the root group opens the obvious way
         root = xr.open_dataset(h5, engine="h5netcdf")
