@@ -937,7 +937,13 @@ def main(argv=None):
 
 def main_or_exit_2(argv=None):
     """main() with one line and exit status 2 for unusable files or arguments, never a
-    traceback."""
+    traceback. A sweep directory is handed to sweep_report.py."""
+    args = sys.argv[1:] if argv is None else argv
+    target = next((a for i, a in enumerate(args) if not a.startswith("-")
+                   and (i == 0 or args[i - 1] not in ("--out", "--baseline", "--metric"))), None)
+    if target is not None and os.path.isdir(target):
+        import sweep_report
+        return sweep_report.main_or_exit_2(args)
     try:
         return main(argv)
     except (RunFileError, ReportError) as e:

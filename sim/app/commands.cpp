@@ -59,7 +59,8 @@ commands:
   validate SCENARIO.yaml  check a scenario (and its village table) without running it
   reproduce FILE.h5       re-run the scenario stored in an output file and compare hashes
   bench SCENARIO.yaml     time a scenario per phase at 1 and N threads (bandwidth, memory)
-  report RUN.h5           write an HTML report with figures of one run (needs /usr/bin/python3)
+  report RUN.h5|SWEEP_DIR write an HTML report with figures of a run or a collected sweep
+                          (needs /usr/bin/python3)
   params [--markdown]     list every model parameter (default, unit, range, source)
   outputs [--markdown]    list every output variable
   interventions           list the intervention types (--keys: with every key)

@@ -249,13 +249,7 @@ int sweep_compare(const std::vector<std::string>& args, const Opts& o) {
   const std::string dir = one_dir(o, "compare");
   const fs::path h5 = fs::path(dir) / "sweep.h5";
   // Collect first when sweep.h5 is missing or older than an output (refuses unfinished sweeps).
-  const SweepPlan plan = load_plan(dir);
-  bool stale = !fs::exists(h5);
-  for (std::size_t i = 0; i < plan.runs.size() && !stale; ++i) {
-    const fs::path out = fs::path(dir) / plan.runs[i].output;
-    stale = !fs::exists(out) || fs::last_write_time(out) > fs::last_write_time(h5);
-  }
-  if (stale) std::printf("collected %s\n", collect_sweep(plan, false).c_str());
+  if (collect_if_stale(load_plan(dir))) std::printf("collected %s\n", h5.c_str());
   std::vector<std::string> argv = {"/usr/bin/python3", analysis_dir() + "/sweep_compare.py",
                                    h5.string()};
   bool past_dir = false;
@@ -335,6 +329,17 @@ int sweep_submit(const Opts& o) {
 }
 
 }  // namespace
+
+bool collect_if_stale(const SweepPlan& plan) {
+  const fs::path h5 = fs::path(plan.dir) / "sweep.h5";
+  bool stale = !fs::exists(h5);
+  for (std::size_t i = 0; i < plan.runs.size() && !stale; ++i) {
+    const fs::path out = fs::path(plan.dir) / plan.runs[i].output;
+    stale = !fs::exists(out) || fs::last_write_time(out) > fs::last_write_time(h5);
+  }
+  if (stale) collect_sweep(plan, false);
+  return stale;
+}
 
 int cmd_sweep(const std::vector<std::string>& args) {
   if (args.size() < 2 || args[1] == "--help" || args[1] == "-h" || args[1] == "help") {

@@ -88,6 +88,11 @@ SweepRunResult run_sweep(const SweepPlan& plan, const SweepRunOptions& opt);
 // Writes DIR/sweep.h5; refuses unfinished runs unless `partial`. Returns the file path.
 std::string collect_sweep(const SweepPlan& plan, bool partial);
 
+// Collects when DIR/sweep.h5 is missing or older than a run's output (so, like collect_sweep,
+// refuses unfinished runs). Returns true when it collected. Used by `sweep compare` and
+// `report SWEEP_DIR`.
+bool collect_if_stale(const SweepPlan& plan);
+
 // The command line: ruralsim sweep plan|run|status|collect|compare|submit.
 int cmd_sweep(const std::vector<std::string>& args);
 
