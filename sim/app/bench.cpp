@@ -254,20 +254,12 @@ int cmd_bench(const std::vector<std::string>& argv) {
   const World world = build_world(sc);
   const double build_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - tg).count();
-  std::vector<RunStats> runs;
-  runs.push_back(bench_run(sc, world, 1, tmp.path));
-  if (threads > 1) runs.push_back(bench_run(sc, world, threads, tmp.path));
-  for (const auto& r : runs)
-    if (r.hash != runs.front().hash)
-      throw std::runtime_error("bench: the runs at 1 and " + std::to_string(r.threads) +
-                               " threads gave different content hashes");
-  const double peak = peak_rss_mib();
-
   std::printf("ruralsim bench | scenario '%s' | %zu villages | %d ticks | geography %.2f s\n",
               sc.name.c_str(), world.geo.villages(),
               static_cast<int>(sc.params.simulation.years * sc.params.simulation.ticks_per_year),
               build_seconds);
-  for (const auto& r : runs) {
+  // Each run is printed as soon as it ends (a national run takes minutes).
+  const auto print_run = [&](const RunStats& r) {
     std::printf(
         "\n%d thread%s: wall %.2f s, triad %.2f GB/s, stores per tick %.0f (mean)\n", r.threads,
         r.threads > 1 ? "s" : "", r.wall, r.triad,
@@ -286,7 +278,20 @@ int cmd_bench(const std::vector<std::string>& argv) {
     std::printf("  HDF5: %.0f bytes, %.3g bytes/s over recording and commit (%.3f s commit)\n",
                 r.h5_bytes, r.h5_bytes / std::max(1e-12, r.t[kPhaseRecording] + r.commit_seconds),
                 r.commit_seconds);
+    std::fflush(stdout);
+  };
+  std::vector<RunStats> runs;
+  runs.push_back(bench_run(sc, world, 1, tmp.path));
+  print_run(runs.back());
+  if (threads > 1) {
+    runs.push_back(bench_run(sc, world, threads, tmp.path));
+    print_run(runs.back());
   }
+  for (const auto& r : runs)
+    if (r.hash != runs.front().hash)
+      throw std::runtime_error("bench: the runs at 1 and " + std::to_string(r.threads) +
+                               " threads gave different content hashes");
+  const double peak = peak_rss_mib();
   if (runs.size() > 1)
     std::printf("\nspeedup 1 -> %d threads: %.2f (wall)\n", runs[1].threads,
                 runs[0].wall / runs[1].wall);

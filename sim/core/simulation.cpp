@@ -190,6 +190,15 @@ void Simulation::record(const StepCtx& c) {
     const auto& var = vars[k];
     switch (var.kind) {
       case OutKind::GiniIncome: {
+        // Exact, at the last tick of each year and of the run (NaN at other records): sorting
+        // every household class is the largest cost of recording at national scale.
+        if (!clock_.year_end() && !last_tick) {
+          const double nan = std::numeric_limits<double>::quiet_NaN();
+          for (std::size_t cc = 0; cc < nc; ++cc) record_.county[cc * nvar + k] = nan;
+          for (std::size_t p = 0; p < np; ++p) record_.province[p * nvar + k] = nan;
+          record_.national[k] = nan;
+          break;
+        }
         // Sorted income classes per county (in parallel); provinces and the nation merge the
         // sorted county runs.
         county_classes_.resize(nc);

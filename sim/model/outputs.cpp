@@ -91,7 +91,9 @@ const std::vector<OutputVar>& output_table() {
        "Share of trailing-year sales held by the top 1% of active stores (computed at the last "
        "tick of each year and of the run; NaN at other records)",
        K::TopSalesShare, -1, -1, 1, false},
-      {"gini_income", "-", "Gini coefficient of household income (exact over income classes)",
+      {"gini_income", "-",
+       "Gini coefficient of household income, exact over income classes (computed at the last "
+       "tick of each year and of the run; NaN at other records)",
        K::GiniIncome, -1, -1, 1, true},
       {"income_ratio_urban_rural", "-",
        "Urban per-capita income over rural per-capita mean household income", K::IncomeRatio, -1,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 #include "core/distributions.hpp"
 
 #include "core/rng.hpp"
@@ -53,38 +54,12 @@ const char* event_entity_level(EventKind k, std::int64_t entity) {
 }
 
 void MerchantStore::resize(std::size_t n) {
-  village.resize(n);
-  category.resize(n);
-  alive.resize(n);
-  loss_ticks.resize(n);
-  birth_tick.resize(n);
-  employees.resize(n);
-  quality.resize(n);
-  reputation.resize(n);
-  brand.resize(n);
-  profit_year.resize(n);
-  sales_year.resize(n);
-  full_time.resize(n);
-  base_rel.resize(n);
-  attract.resize(n);
-  sales_org.resize(n);
-  sales_live.resize(n);
+  std::apply([&](auto... f) { ((this->*f).resize(n), ...); }, state_fields());
+  std::apply([&](auto... f) { ((this->*f).resize(n), ...); }, scratch_fields());
 }
 
 void MerchantStore::copy_entry(const MerchantStore& s, std::size_t i, std::size_t j) {
-  village[j] = s.village[i];
-  category[j] = s.category[i];
-  alive[j] = s.alive[i];
-  loss_ticks[j] = s.loss_ticks[i];
-  birth_tick[j] = s.birth_tick[i];
-  employees[j] = s.employees[i];
-  quality[j] = s.quality[i];
-  reputation[j] = s.reputation[i];
-  brand[j] = s.brand[i];
-  profit_year[j] = s.profit_year[i];
-  sales_year[j] = s.sales_year[i];
-  full_time[j] = s.full_time[i];
-  base_rel[j] = s.base_rel[i];
+  std::apply([&](auto... f) { (((this->*f)[j] = (s.*f)[i]), ...); }, state_fields());
 }
 
 void StreamerStore::copy_entry(const StreamerStore& s, std::size_t i, std::size_t j) {

@@ -5,6 +5,7 @@
 // form one contiguous range.
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/params.hpp"
@@ -77,9 +78,21 @@ struct MerchantStore {
   std::vector<float> sales_org;
   std::vector<double> sales_live;
   std::size_t size() const { return village.size(); }
+  // The one list of the per-store state fields (member pointers): resize and the rebuild copy
+  // (and, later, a checkpoint) are driven by it. A new state field is added here only.
+  static constexpr auto state_fields() {
+    using M = MerchantStore;
+    return std::make_tuple(&M::village, &M::category, &M::alive, &M::loss_ticks, &M::birth_tick,
+                           &M::employees, &M::quality, &M::reputation, &M::brand, &M::profit_year,
+                           &M::sales_year, &M::full_time, &M::base_rel);
+  }
+  // Per-tick scratch, recomputed before use every tick: resized with the state, never copied.
+  static constexpr auto scratch_fields() {
+    using M = MerchantStore;
+    return std::make_tuple(&M::attract, &M::sales_org, &M::sales_live);
+  }
   void resize(std::size_t n);
-  // Copies the state of entry i of `src` into entry j (the per-tick rebuild); scratch fields are
-  // not copied. Declared beside resize() so that a new field is added to both.
+  // Copies the state of entry i of `src` into entry j (the per-tick rebuild).
   void copy_entry(const MerchantStore& src, std::size_t i, std::size_t j);
 };
 
