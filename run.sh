@@ -159,7 +159,7 @@ case "${1:-}" in
         status=1
       else
         grep -E "stat::number_of_executed_units|stat::new_units_added" "build-fuzz/fuzz_$t.log" |
-          tr '\n' ' ' | sed "s/^/run.sh: fuzz_$t: /" >&2
+          tail -n 2 | tr -s ' \n' ' ' | sed "s/^/run.sh: fuzz_$t: /" >&2
         echo >&2
       fi
     done
