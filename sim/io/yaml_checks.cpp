@@ -1,9 +1,11 @@
 #include "io/yaml_checks.hpp"
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
 #include <map>
+#include <sstream>
 #include <string_view>
 
 #include "core/error.hpp"
@@ -51,20 +53,45 @@ void check_node(const YAML::Node& n, const std::string& label, const std::string
   }
 }
 
+// Records where each document starts; everything else is ignored.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
 }  // namespace
 
 YAML::Node load_single_yaml_document(const std::string& text, const std::string& label) {
-  std::vector<YAML::Node> docs;
+  YAML::Node root;
+  DocumentStarts docs;
   try {
-    docs = YAML::LoadAll(text);
+    root = YAML::Load(text);
+    // A second document? At most two are parsed: yaml-cpp 0.7 never finishes YAML::LoadAll on
+    // some inputs (a lone ',' yields empty documents forever, found by fuzzing), so documents
+    // that start where the previous one started are not counted.
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    for (int n = 0; n < 2 && parser.HandleNextDocument(docs); ++n) {
+    }
   } catch (const YAML::DeepRecursion& e) {
     fail_at(label, e.mark, too_deep());
   } catch (const YAML::Exception& e) {
     fail_at(label, e.mark, "not valid YAML: " + escape_bytes(e.msg));
   }
-  if (docs.empty()) return YAML::Node();
-  if (docs.size() > 1) {
-    YAML::Mark at = docs[1].Mark();
+  if (docs.starts.size() > 1 && docs.starts[1].pos > docs.starts[0].pos) {
+    YAML::Mark at = docs.starts[1];
     if (at.is_null()) {  // an empty second document: point at its '---' line
       int line = 0;
       bool content = false;
@@ -86,11 +113,12 @@ YAML::Node load_single_yaml_document(const std::string& text, const std::string&
       }
     }
     fail_at(label, at,
-            "the file holds " + std::to_string(docs.size()) +
-                " YAML documents (a line '---' starts a new one); a scenario is one document");
+            "the file holds more than one YAML document (a line '---' starts a new one); a "
+            "scenario is one document");
   }
-  check_node(docs[0], label, "", 0);
-  return docs[0];
+  if (!root || root.IsNull()) return YAML::Node();
+  check_node(root, label, "", 0);
+  return root;
 }
 
 }  // namespace ruralsim
