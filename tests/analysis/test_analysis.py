@@ -22,26 +22,16 @@ import warnings
 import h5py
 import numpy as np
 
-PY = sys.executable or "/usr/bin/python3"
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-passed = 0
-failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}" + (f": {detail}" if detail else ""))
-    return cond
+from checks import check, summary
+from checks import run as _run
 
 
 def run(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, **kw)
+    return _run(cmd, timeout=120, **kw)
+
+
+PY = sys.executable or "/usr/bin/python3"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def call(main_func, args):
@@ -103,8 +93,7 @@ def main(argv):
             print(f"(kept {tmp})")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 def body(binary, project, analysis, rio, tmp):

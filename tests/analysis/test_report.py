@@ -29,23 +29,9 @@ import tempfile
 import h5py
 import numpy as np
 
+from checks import check, run, summary
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}" + (f": {detail}" if detail else ""))
-    return cond
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, **kw)
 
 
 class Refs(html.parser.HTMLParser):
@@ -250,8 +236,7 @@ def main(argv):
             print(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
