@@ -186,17 +186,36 @@ void Simulation::record(const StepCtx& c) {
   record_.national.assign(nvar, 0.0);
   record_.province.assign(np * nvar, 0.0);
   record_.county.assign(nc * nvar, 0.0);
+  const bool annual_record = clock_.year_end() || last_tick;
+  // Distribution statistics recorded at year ends only: NaN at the other records.
+  auto set_nan = [&](std::size_t k) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (std::size_t cc = 0; cc < nc; ++cc) record_.county[cc * nvar + k] = nan;
+    for (std::size_t p = 0; p < np; ++p) record_.province[p * nvar + k] = nan;
+    record_.national[k] = nan;
+  };
+  // A statistic of the entities of a county range [c0, c1), `stat(c0, c1, scratch)`, for every
+  // county (in parallel), every province and the nation.
+  auto by_county_range = [&](std::size_t k, const auto& stat) {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 4), [&](const auto& r) {
+      std::vector<double> local;
+      for (std::size_t cc = r.begin(); cc != r.end(); ++cc)
+        record_.county[cc * nvar + k] = stat(cc, cc + 1, local);
+    });
+    std::vector<double> scratch;
+    for (std::size_t p = 0; p < np; ++p)
+      record_.province[p * nvar + k] =
+          stat(province_county_begin_[p], province_county_end_[p], scratch);
+    record_.national[k] = np == 1 ? record_.province[k] : stat(0, nc, scratch);
+  };
   for (std::size_t k = 0; k < nvar; ++k) {
     const auto& var = vars[k];
     switch (var.kind) {
       case OutKind::GiniIncome: {
         // Exact, at the last tick of each year and of the run (NaN at other records): sorting
         // every household class is the largest cost of recording at national scale.
-        if (!clock_.year_end() && !last_tick) {
-          const double nan = std::numeric_limits<double>::quiet_NaN();
-          for (std::size_t cc = 0; cc < nc; ++cc) record_.county[cc * nvar + k] = nan;
-          for (std::size_t p = 0; p < np; ++p) record_.province[p * nvar + k] = nan;
-          record_.national[k] = nan;
+        if (!annual_record) {
+          set_nan(k);
           break;
         }
         // Sorted income classes per county (in parallel); provinces and the nation merge the
@@ -232,54 +251,29 @@ void Simulation::record(const StepCtx& c) {
         }
         break;
       }
-      case OutKind::TopDecileFollowers: {
-        auto collect = [&](std::size_t c0, std::size_t c1, std::vector<double>& f) {
+      case OutKind::TopDecileFollowers:
+        by_county_range(k, [&](std::size_t c0, std::size_t c1, std::vector<double>& f) {
           f.clear();
           for (auto i = w.ls.offset[c0]; i < w.ls.offset[c1]; ++i)
             if (w.ls.alive[i]) f.push_back(w.ls.followers[i]);
           return top_decile_share(f);
-        };
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 16), [&](const auto& r) {
-          std::vector<double> local;
-          for (std::size_t cc = r.begin(); cc != r.end(); ++cc)
-            record_.county[cc * nvar + k] = collect(cc, cc + 1, local);
         });
-        std::vector<double> f;
-        for (std::size_t p = 0; p < np; ++p)
-          record_.province[p * nvar + k] =
-              collect(province_county_begin_[p], province_county_end_[p], f);
-        record_.national[k] = np == 1 ? record_.province[k] : collect(0, nc, f);
         break;
-      }
-      case OutKind::TopSalesShare: {
-        const double nan = std::numeric_limits<double>::quiet_NaN();
-        if (!clock_.year_end() && !last_tick) {
-          for (std::size_t cc = 0; cc < nc; ++cc) record_.county[cc * nvar + k] = nan;
-          for (std::size_t p = 0; p < np; ++p) record_.province[p * nvar + k] = nan;
-          record_.national[k] = nan;
+      case OutKind::TopSalesShare:
+        if (!annual_record) {
+          set_nan(k);
           break;
         }
-        auto collect = [&](std::size_t c0, std::size_t c1, std::vector<double>& s) {
-          s.clear();
-          if (c0 >= c1) return nan;
+        by_county_range(k, [&](std::size_t c0, std::size_t c1, std::vector<double>& f) {
+          f.clear();
+          if (c0 >= c1) return std::numeric_limits<double>::quiet_NaN();
           const auto& m = w.m;
           for (auto i = m.offset[g.county_village_begin[c0]];
                i < m.offset[g.county_village_end[c1 - 1]]; ++i)
-            if (m.alive[i]) s.push_back(m.sales_year[i]);
-          return top_share(s, 0.01);
-        };
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 4), [&](const auto& r) {
-          std::vector<double> local;
-          for (std::size_t cc = r.begin(); cc != r.end(); ++cc)
-            record_.county[cc * nvar + k] = collect(cc, cc + 1, local);
+            if (m.alive[i]) f.push_back(m.sales_year[i]);
+          return top_share(f, 0.01);
         });
-        std::vector<double> s;
-        for (std::size_t p = 0; p < np; ++p)
-          record_.province[p * nvar + k] =
-              collect(province_county_begin_[p], province_county_end_[p], s);
-        record_.national[k] = np == 1 ? record_.province[k] : collect(0, nc, s);
         break;
-      }
       case OutKind::IncomeRatio:
         for (std::size_t cc = 0; cc < nc; ++cc)
           record_.county[cc * nvar + k] = income_ratio(&agg_county_[cc * K], c);

@@ -50,6 +50,16 @@ StoreChoice weigh_store(double expected_gross, double y0, double fixed, const Pa
   return c;
 }
 
+int stores_chosen(const World& w, const Params& p, std::size_t v, int considering, double y0,
+                  Stream choices) {
+  boost::random::normal_distribution<double> norm(0.0, 1.0);
+  const double fixed = store_fixed_cost(w, p, v);
+  int opened = 0;
+  for (int k = 0; k < considering; ++k)
+    opened += weigh_store(w.v.expected_gross[v], y0, fixed, p, norm(choices)).open ? 1 : 0;
+  return opened;
+}
+
 void adoption_step(World& w, const StepCtx& ctx) {
   const auto& g = w.geo;
   const double dt = ctx.clk.dt();
@@ -70,14 +80,11 @@ void adoption_step(World& w, const StepCtx& ctx) {
           considering = bin(rs);
         }
       }
-      if (considering > 0) {
-        // The same draws are replayed by rebuild_merchants to give the new stores their type.
-        Stream rc(ctx.seed, Purpose::StoreChoice, v, static_cast<std::uint64_t>(ctx.clk.tick));
-        boost::random::normal_distribution<double> norm(0.0, 1.0);
-        const double y0 = g.base_income[v] * grow, fixed = store_fixed_cost(w, ctx.p, v);
-        for (int k = 0; k < considering; ++k)
-          opened += weigh_store(w.v.expected_gross[v], y0, fixed, ctx.p, norm(rc)).open ? 1 : 0;
-      }
+      // The same draws are replayed by rebuild_merchants to give the new stores their type.
+      if (considering > 0)
+        opened = stores_chosen(
+            w, ctx.p, v, considering, g.base_income[v] * grow,
+            Stream(ctx.seed, Purpose::StoreChoice, v, static_cast<std::uint64_t>(ctx.clk.tick)));
       w.v.adopt_p[v] = p;
       w.v.eligible[v] = static_cast<std::int32_t>(std::max<std::int64_t>(0, eligible));
       w.v.considering[v] = considering;

@@ -59,6 +59,10 @@ struct StoreChoice {
 // expected profit (expected_gross x capacity - fixed) minus its forgone income exceeds the
 // annualised entry cost.
 StoreChoice weigh_store(double expected_gross, double y0, double fixed, const Params& p, double z);
+// How many of `considering` households of village v open a store, each choosing with the next
+// standard normal draw of `choices` (the stream rebuild_merchants replays for the new stores).
+int stores_chosen(const World& w, const Params& p, std::size_t v, int considering, double y0,
+                  Stream choices);
 void adoption_step(World& w, const StepCtx& ctx);
 // 6.4 market.cpp
 // National demand D(t) (RMB/yr, all categories) at calendar time t.

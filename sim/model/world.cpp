@@ -157,14 +157,9 @@ void init_state(World& w, const StepCtx& ctx) {
     Stream rs(ctx.seed, Purpose::SeedMerchants, i, 0);
     boost::random::binomial_distribution<int> bin(g.households[i], ctx.p.adoption.seed_share);
     const int considering = bin(rs);
-    Stream rc(ctx.seed, Purpose::SeedChoice, i, 0);
-    boost::random::normal_distribution<double> norm(0.0, 1.0);
-    const double y0 = g.base_income[i] * grow, fixed = store_fixed_cost(w, ctx.p, i);
-    int opened = 0;
-    for (int k = 0; k < considering; ++k)
-      opened += weigh_store(w.v.expected_gross[i], y0, fixed, ctx.p, norm(rc)).open ? 1 : 0;
     w.v.considering[i] = considering;
-    w.new_stores[i] = opened;
+    w.new_stores[i] = stores_chosen(w, ctx.p, i, considering, g.base_income[i] * grow,
+                                    Stream(ctx.seed, Purpose::SeedChoice, i, 0));
   }
   rebuild_merchants(w, ctx, Purpose::SeedAttributes);
   // Seed stores are new stores of the first recording interval, so that stores = opened -

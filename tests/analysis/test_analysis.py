@@ -22,7 +22,7 @@ import warnings
 import h5py
 import numpy as np
 
-from checks import check, summary
+from checks import PNG_MAGIC, check, summary
 from checks import run as _run
 
 
@@ -31,7 +31,6 @@ def run(cmd, **kw):
 
 
 PY = sys.executable or "/usr/bin/python3"
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def call(main_func, args):

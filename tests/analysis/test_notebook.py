@@ -10,11 +10,10 @@ raises, that the two figures are drawn (image/png outputs) and that the notebook
 without outputs (so that diffs stay readable). Ends with "N passed, M failed".
 """
 import os
-import shutil
 import sys
 import tempfile
 
-from checks import check, summary
+from checks import check, remove_tmp, summary
 
 
 def main(argv):
@@ -58,10 +57,7 @@ def main(argv):
     finally:
         os.environ.clear()
         os.environ.update(old_env)
-        if os.environ.get("RURALSIM_KEEP_TMP"):
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        remove_tmp(tmp)
     return summary()
 
 

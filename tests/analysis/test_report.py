@@ -17,11 +17,9 @@ in a temporary directory (kept if RURALSIM_KEEP_TMP is set), then checks that
 Ends with "N passed, M failed" (exit status 1 if any check failed).
 """
 import contextlib
-import html.parser
 import io
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -29,43 +27,7 @@ import tempfile
 import h5py
 import numpy as np
 
-from checks import check, run, summary
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-class Refs(html.parser.HTMLParser):
-    """Collects src/href references and the ids of the page; counts unclosed sections."""
-
-    def __init__(self):
-        super().__init__()
-        self.refs, self.ids, self.stack, self.errors = [], set(), [], []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        for k in ("src", "href"):
-            if a.get(k):
-                self.refs.append(a[k])
-        if a.get("id"):
-            self.ids.add(a["id"])
-        if tag in ("section", "table", "div", "p", "nav", "body", "html", "head"):
-            self.stack.append(tag)
-
-    def handle_endtag(self, tag):
-        if tag in ("section", "table", "div", "p", "nav", "body", "html", "head"):
-            if not self.stack or self.stack[-1] != tag:
-                self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else '-'}>")
-            else:
-                self.stack.pop()
-
-
-def png_size(path):
-    with open(path, "rb") as fh:
-        head = fh.read(24)
-    if len(head) < 24 or head[:8] != PNG_MAGIC:
-        return None
-    return struct.unpack(">II", head[16:24])
-
+from checks import Refs, check, png_size, remove_tmp, run, summary
 
 def expect_exit_2(name, cmd, in_process=None):
     """cmd through the binary, or with in_process (report.main_or_exit_2) the same arguments
@@ -232,10 +194,7 @@ def main(argv):
                   "stores" in links and all(
                       f.get(k, getlink=True).path == f"/national/{k}" for k in links), links)
     finally:
-        if os.environ.get("RURALSIM_KEEP_TMP"):
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        remove_tmp(tmp)
     return summary()
 
 

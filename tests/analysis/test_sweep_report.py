@@ -17,33 +17,13 @@ adoption.beta and market.demand_growth, then checks that
     analysis/sweep_report.py directly give exit status 2 and one line on stderr, no traceback.
 Ends with "N passed, M failed" (exit status 1 if any check failed).
 """
-import html.parser
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
 
-from checks import check, run, summary
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-class Refs(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.refs, self.ids = [], set()
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        for k in ("src", "href"):
-            if a.get(k):
-                self.refs.append(a[k])
-        if a.get("id"):
-            self.ids.add(a["id"])
-
+from checks import PNG_MAGIC, Refs, check, remove_tmp, run, summary
 
 ARMS = """name: arms2x2
 base: {base}
@@ -192,10 +172,7 @@ def main(argv):
                   {"outcome", "parameter", "src", "prcc"} <= set(s.columns) and len(s) >= 2,
                   s.columns)
     finally:
-        if os.environ.get("RURALSIM_KEEP_TMP"):
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        remove_tmp(tmp)
     return summary()
 
 
