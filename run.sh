@@ -152,7 +152,7 @@ case "${1:-}" in
     targets=("$@")
     # h5_reader (in-process, stops at the HDF5 library's own crashes) is for long campaigns:
     #   ./run.sh fuzz 1800 h5_reader  with  FUZZ_FLAGS="-fork=1 -ignore_crashes=1 -ignore_timeouts=1"
-    ((${#targets[@]})) || targets=(scenario set_overrides village_table h5_reader_isolated)
+    ((${#targets[@]})) || targets=(scenario set_overrides village_table h5_reader_isolated sweep)
     install_missing "${FUZZ_PACKAGES[@]}"
     build  # the Release binary makes the HDF5 seed files
     if [[ ! -f build-fuzz/CMakeCache.txt ]]; then

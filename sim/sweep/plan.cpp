@@ -83,7 +83,7 @@ const char* const kManifestHeader =
 SweepPlan plan_sweep(const std::string& sweep_file, const std::string& dir) {
   const SweepSpec sp = read_sweep(sweep_file);
   const std::string base_text = read_file(sp.base);
-  const std::string base_dir = fs::absolute(fs::path(sp.base).parent_path()).lexically_normal();
+  const std::string base_dir = fs::absolute(sp.base).lexically_normal().parent_path();
   SweepPlan plan;
   plan.dir = dir;
   plan.name = sp.name;

@@ -7,11 +7,12 @@ bin=$(realpath "$1")
 out=$2
 root=$(cd "$(dirname "$0")/../.." && pwd)
 rm -rf "$out"
-mkdir -p "$out"/{scenario,set_overrides,village_table,h5_reader,h5_reader_isolated}
+mkdir -p "$out"/{scenario,set_overrides,village_table,h5_reader,h5_reader_isolated,sweep}
 cp "$root"/scenarios/*.yaml "$root"/bench/*.yaml "$root"/tests/data/bad/*.yaml "$out/scenario/"
 cp "$root"/tests/fuzz/seeds/set_overrides/* "$out/set_overrides/"
+cp "$root"/tests/fuzz/seeds/sweep/* "$root"/scenarios/sweeps/*.yaml "$root"/tests/data/sweeps/*.yaml "$out/sweep/"
 cp "$root"/tests/data/geo/*.csv "$root"/tests/data/bad/*.csv "$out/village_table/"
-for t in scenario set_overrides village_table; do
+for t in scenario set_overrides village_table sweep; do
   if compgen -G "$root/tests/fuzz/regressions/$t/*" >/dev/null; then
     cp "$root"/tests/fuzz/regressions/$t/* "$out/$t/"
   fi

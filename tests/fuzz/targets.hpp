@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "io/geography.hpp"
 #include "io/h5_read.hpp"
 #include "io/scenario.hpp"
+#include "sweep/sweep.hpp"
 
 namespace ruralsim::fuzz {
 
@@ -123,6 +125,53 @@ inline int h5_reader_isolated(const std::uint8_t* data, std::size_t size) {
   const TempInput f(data, size, ".h5");
   try {
     (void)read_provenance(f.path, 10);
+  } catch (const InputError&) {
+  }
+  return 0;
+}
+
+// Sweep file: the bytes as a sweep file beside a small valid base scenario (`base.yaml`, and the
+// village table `villages.csv` it may name), read and expanded by `read_sweep`; a sweep of at
+// most 24 runs is also planned (`plan_sweep`: every run's scenario parsed, its geography built
+// and its interventions placed). Properties: the plan has arms x replicates runs, each with the
+// arm's name and a replicate below `replicates`.
+inline int sweep(const std::uint8_t* data, std::size_t size) {
+  namespace fs = std::filesystem;
+  const char* tmp = std::getenv("TMPDIR");
+  const fs::path dir =
+      fs::path(tmp && *tmp ? tmp : "/tmp") / ("ruralsim-fuzz-sweep-" + std::to_string(::getpid()));
+  static bool made = false;
+  if (!made) {
+    fs::create_directories(dir);
+    std::ofstream(dir / "base.yaml")
+        << "name: fuzz_base\nsimulation: {seed: 1, years: 1, ticks_per_year: 12}\n"
+           "geography: {counties_per_province: 2, towns_per_county: 1, villages_per_town: 3}\n"
+           "output: {every: 12}\n"
+           "interventions:\n  - {name: ship, type: shipping_subsidy, rule: all, start_year: "
+           "2009, years: 1, rmb_per_parcel: 1.0}\n";
+    std::ofstream(dir / "villages.csv")
+        << "id,town,county,province,x,y,households\n1,1,1,1,0,0,100\n2,1,1,1,1,1,120\n";
+    made = true;
+  }
+  const fs::path file = dir / "sweep.yaml";
+  std::ofstream(file, std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+  try {
+    const SweepSpec sp = read_sweep(file.string());
+    if (sp.arms.empty()) property_failed("a sweep without arms was accepted", sp.text);
+    if (sp.arms.size() * static_cast<std::size_t>(sp.replicates) > 24) return 0;
+    const fs::path out = dir / "plan";
+    fs::remove_all(out);
+    const SweepPlan plan = plan_sweep(file.string(), out.string());
+    if (plan.runs.size() != sp.arms.size() * static_cast<std::size_t>(sp.replicates))
+      property_failed("the plan does not have arms x replicates runs", sp.text);
+    for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+      const auto& r = plan.runs[i];
+      if (r.arm != sp.arms[i / static_cast<std::size_t>(sp.replicates)].name || r.replicate < 0 ||
+          r.replicate >= sp.replicates)
+        property_failed("a planned run has the wrong arm or replicate", sp.text);
+    }
+    fs::remove_all(out);
   } catch (const InputError&) {
   }
   return 0;

@@ -68,6 +68,11 @@ grid:
 """)
     run("sweep", "plan", grid, "--out", os.path.join(tmp, "g"))
     m = manifest(os.path.join(tmp, "g"))
+    # A sweep file named relative to the working directory, its base beside it.
+    shutil.copy(base, os.path.join(tmp, "tiny.yaml"))
+    write(os.path.join(tmp, "rel.yaml"), "name: rel\nbase: tiny.yaml\narms: [{name: a}]\n")
+    run("sweep", "plan", "rel.yaml", "--out", "rel_plan", cwd=tmp)
+    check(len(manifest(os.path.join(tmp, "rel_plan"))) == 1, "relative sweep file plans")
     check(len(m) == 12, f"grid 3x2 arms x 2 replicates gives 12 runs, got {len(m)}")
     arms = list(dict.fromkeys(r["arm"] for r in m))
     check(arms == ["beta=4,demand_growth=0.1", "beta=4,demand_growth=0.2",

@@ -76,3 +76,9 @@ TEST_CASE("fuzz regressions: HDF5 readers of reproduce", "[fuzz]") {
   CHECK(ruralsim::fuzz::h5_reader(reinterpret_cast<const std::uint8_t*>(junk.data()),
                                   junk.size()) == 0);
 }
+
+TEST_CASE("fuzz regressions and seeds: sweep files", "[fuzz]") {
+  int n = replay(kFuzz / "regressions" / "sweep", ruralsim::fuzz::sweep);
+  n += replay(kFuzz / "seeds" / "sweep", ruralsim::fuzz::sweep);
+  CHECK(n >= 5);
+}
