@@ -1,10 +1,9 @@
 #include "core/finite_check.hpp"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_reduce.h>
-
+#include <atomic>
 #include <cmath>
 
+#include "core/parallel.hpp"
 #include "model/outputs.hpp"
 
 namespace ruralsim {
@@ -52,15 +51,15 @@ void check_finite_quantities(const World& w, int tick, int tpy, int start_year) 
   const std::size_t nv = w.geo.villages(), nc = w.geo.counties();
   constexpr int KC = Q_COUNT - kVillageQ;
   // A parallel scan finds whether anything is wrong; the serial loop then names the first.
-  const bool all_finite = w.vq.size() < nv * kVillageQ ||
-                          tbb::parallel_reduce(
-                              tbb::blocked_range<std::size_t>(0, nv * kVillageQ, 1 << 14), true,
-                              [&](const auto& r, bool ok) {
-                                for (std::size_t i = r.begin(); i != r.end() && ok; ++i)
-                                  ok = std::isfinite(w.vq[i]);
-                                return ok;
-                              },
-                              [](bool a, bool b) { return a && b; });
+  std::atomic<bool> all_finite{true};
+  if (w.vq.size() >= nv * kVillageQ)
+    parallel_for(0, nv * kVillageQ, 1 << 14, [&](const IndexRange& r) {
+      for (std::size_t i = r.begin(); i != r.end(); ++i)
+        if (!std::isfinite(w.vq[i])) {
+          all_finite.store(false, std::memory_order_relaxed);
+          return;
+        }
+    });
   if (!all_finite)
     for (std::size_t i = 0; i < nv * kVillageQ; ++i)
       if (!std::isfinite(w.vq[i])) {

@@ -1,9 +1,9 @@
 #include "core/simulation.hpp"
 
 #include <tbb/enumerable_thread_specific.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/finite_check.hpp"
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "io/geography.hpp"
 #include "io/provinces.hpp"
@@ -154,23 +155,48 @@ void Simulation::record(const StepCtx& c) {
   World& w = world_;
   const auto& g = w.geo;
   tally_stocks(w, c);
-  check_finite_quantities(w, clock_.tick, clock_.ticks_per_year, clock_.start_year);
   constexpr int K = Q_COUNT;
   constexpr int KC = Q_COUNT - kVillageQ;
   const std::size_t nc = g.counties(), np = g.provinces();
   agg_county_.assign(nc * K, 0.0);
   agg_province_.assign(np * K, 0.0);
   agg_national_.assign(K, 0.0);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 8), [&](const auto& r) {
+  // One pass over the village quantities (the largest array read at each record): sum a
+  // county's villages, then restart their flows while they are still in cache (adding them to
+  // the year's flows when the run keeps those). Nothing below reads the village flows. A
+  // non-finite village or county quantity makes its county's sum non-finite: that county is left
+  // as it is and the scan that names the quantity runs before anything is recorded. County sums
+  // that overflow from finite quantities are caught with the outputs.
+  bool flow[kVillageQ];
+  for (int q = 0; q < kVillageQ; ++q) flow[q] = q_is_flow(q);
+  const bool annual = !w.vq_year.empty();
+  std::atomic<bool> finite{true};
+  parallel_for(0, nc, 8, [&](const auto& r) {
     for (std::size_t cc = r.begin(); cc != r.end(); ++cc) {
       double* row = &agg_county_[cc * K];
-      for (auto v = g.county_village_begin[cc]; v < g.county_village_end[cc]; ++v) {
-        const double* vr = &w.vq[static_cast<std::size_t>(v) * kVillageQ];
+      const std::size_t v0 = g.county_village_begin[cc], v1 = g.county_village_end[cc];
+      for (auto v = v0; v < v1; ++v) {
+        const double* vr = &w.vq[v * kVillageQ];
         for (int q = 0; q < kVillageQ; ++q) row[q] += vr[q];
       }
       for (int q = 0; q < KC; ++q) row[kVillageQ + q] = w.cq[cc * KC + q];
+      bool ok = true;
+      for (int q = 0; q < K; ++q) ok = ok && std::isfinite(row[q]);
+      if (!ok) {
+        finite.store(false, std::memory_order_relaxed);
+        continue;
+      }
+      for (auto v = v0; v < v1; ++v)
+        for (int q = 0; q < kVillageQ; ++q)
+          if (flow[q]) {
+            double& x = w.vq[v * kVillageQ + q];
+            if (annual) w.vq_year[v * kVillageQ + q] += x;
+            x = 0.0;
+          }
     }
   });
+  if (!finite.load())
+    check_finite_quantities(w, clock_.tick, clock_.ticks_per_year, clock_.start_year);
   for (std::size_t cc = 0; cc < nc; ++cc) {
     double* pr = &agg_province_[g.county_province[cc] * K];
     for (int q = 0; q < K; ++q) pr[q] += agg_county_[cc * K + q];
@@ -197,7 +223,7 @@ void Simulation::record(const StepCtx& c) {
   // A statistic of the entities of a county range [c0, c1), `stat(c0, c1, scratch)`, for every
   // county (in parallel), every province and the nation.
   auto by_county_range = [&](std::size_t k, const auto& stat) {
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 4), [&](const auto& r) {
+    parallel_for(0, nc, 4, [&](const auto& r) {
       std::vector<double> local;
       for (std::size_t cc = r.begin(); cc != r.end(); ++cc)
         record_.county[cc * nvar + k] = stat(cc, cc + 1, local);
@@ -222,7 +248,7 @@ void Simulation::record(const StepCtx& c) {
         // sorted county runs.
         county_classes_.resize(nc);
         tbb::enumerable_thread_specific<std::vector<std::pair<double, double>>> scratch_tls;
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 4), [&](const auto& r) {
+        parallel_for(0, nc, 4, [&](const auto& r) {
           auto& scratch = scratch_tls.local();
           for (std::size_t cc = r.begin(); cc != r.end(); ++cc) {
             auto& cls = county_classes_[cc];
@@ -233,13 +259,15 @@ void Simulation::record(const StepCtx& c) {
           }
         });
         province_classes_.resize(np);
-        tbb::parallel_for(std::size_t{0}, np, [&](std::size_t p) {
-          std::vector<const std::vector<std::pair<double, double>>*> runs;
-          for (auto cc = province_county_begin_[p]; cc < province_county_end_[p]; ++cc)
-            runs.push_back(&county_classes_[cc]);
-          std::vector<std::pair<double, double>> scratch;
-          merge_sorted_runs(runs, province_classes_[p], scratch);
-          record_.province[p * nvar + k] = gini_sorted(province_classes_[p]);
+        parallel_for(0, np, 1, [&](const IndexRange& pr) {
+          for (std::size_t p = pr.begin(); p != pr.end(); ++p) {
+            std::vector<const std::vector<std::pair<double, double>>*> runs;
+            for (auto cc = province_county_begin_[p]; cc < province_county_end_[p]; ++cc)
+              runs.push_back(&county_classes_[cc]);
+            std::vector<std::pair<double, double>> scratch;
+            merge_sorted_runs(runs, province_classes_[p], scratch);
+            record_.province[p * nvar + k] = gini_sorted(province_classes_[p]);
+          }
         });
         if (np == 1) {
           record_.national[k] = record_.province[k];
@@ -294,17 +322,7 @@ void Simulation::record(const StepCtx& c) {
   if (recorder_)
     recorder_->append(record_.tick, record_.time, record_.national, record_.province,
                       record_.county);
-  // Flows restart after each record.
-  const std::size_t nv = g.villages();
-  const bool annual = !w.vq_year.empty();
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 1024), [&](const auto& r) {
-    for (std::size_t v = r.begin(); v != r.end(); ++v)
-      for (int q = 0; q < kVillageQ; ++q)
-        if (q_is_flow(q)) {
-          if (annual) w.vq_year[v * kVillageQ + q] += w.vq[v * kVillageQ + q];
-          w.vq[v * kVillageQ + q] = 0.0;
-        }
-  });
+  // County flows restart after each record (the village flows did above).
   for (std::size_t cc = 0; cc < nc; ++cc)
     for (int q = kVillageQ; q < K; ++q)
       if (q_is_flow(q)) w.cq[cc * KC + (q - kVillageQ)] = 0.0;
@@ -321,7 +339,7 @@ void Simulation::village_snapshot(const StepCtx& c) {
   tally_stocks(w, c);
   const auto& g = w.geo;
   // Parallel over counties: each county's livestreamers are bucketed by village once.
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, g.counties(), 4), [&](const auto& r) {
+  parallel_for(0, g.counties(), 4, [&](const auto& r) {
     std::vector<std::pair<double, double>> cls;
     std::vector<double> row(Q_COUNT, 0.0);
     for (std::size_t cc = r.begin(); cc != r.end(); ++cc) {

@@ -1,10 +1,10 @@
 // 6.6 Accounting: profit, wages, employment, reputation, trailing-year rates; what households
 // observe for the next tick's adoption (u_v, u_nbr, expected operating profit).
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "core/parallel.hpp"
 #include "model/submodels.hpp"
 
 namespace ruralsim {
@@ -43,7 +43,7 @@ void accounting_step(World& w, const StepCtx& ctx) {
   const double rho = ctx.p.market.rho;
   const auto tick = ctx.clk.tick;
   auto& m = w.m;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 256), [&](const auto& r) {
+  parallel_for(0, nv, 256, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
       const auto mb = m.offset[v], me = m.offset[v + 1];
       const std::int64_t H = g.households[v], M = w.v.stores[v];
@@ -119,7 +119,7 @@ void accounting_step(World& w, const StepCtx& ctx) {
   // of capacity: stores of the village, of the neighbours (weight neighbour_weight) and what the
   // market offers a new store of the village's specialty (weight prior_weight, in stores).
   const double wn = ctx.p.adoption.neighbour_weight, w0 = ctx.p.adoption.prior_weight;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 1024), [&](const auto& r) {
+  parallel_for(0, nv, 1024, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
       double num = 0, den = 0, gn = 0, sn = 0;
       for (auto k = g.nbr_offset[v]; k < g.nbr_offset[v + 1]; ++k) {

@@ -2,11 +2,11 @@
 // spillovers) sets how often a household considers it; the household opens one when the profit it
 // expects from the stores it observes exceeds what it gives up: its forgone base income and the
 // annualised entry cost. It picks a side business or a full-time store, whichever gains more.
-#include <tbb/parallel_for.h>
 
 #include <cmath>
 #include "core/distributions.hpp"
 
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "model/submodels.hpp"
 
@@ -64,7 +64,7 @@ void adoption_step(World& w, const StepCtx& ctx) {
   const auto& g = w.geo;
   const double dt = ctx.clk.dt();
   const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, g.villages(), 512), [&](const auto& r) {
+  parallel_for(0, g.villages(), 512, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
       const auto cap =
           static_cast<std::int64_t>(std::floor(ctx.p.adoption.h_max * g.households[v]));

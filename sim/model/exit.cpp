@@ -1,9 +1,9 @@
 // 6.7 Exit: stores that keep losing money close with hazard h_exit; a background rate applies
 // to all. Closed stores are removed at the next rebuild (step 3).
-#include <tbb/parallel_for.h>
 
 #include <cmath>
 
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "model/submodels.hpp"
 
@@ -17,7 +17,7 @@ void exit_step(World& w, const StepCtx& ctx) {
   const auto loss_ticks =
       static_cast<std::int64_t>(std::lround(ep.loss_years * ctx.clk.ticks_per_year));
   auto& m = w.m;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, w.geo.villages(), 512), [&](const auto& r) {
+  parallel_for(0, w.geo.villages(), 512, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
       const auto mb = m.offset[v], me = m.offset[v + 1];
       if (mb == me) continue;

@@ -1,8 +1,8 @@
 // 6.1 Internet access and the logistics service level of each village.
-#include <tbb/parallel_for.h>
 
 #include <cmath>
 
+#include "core/parallel.hpp"
 #include "model/submodels.hpp"
 
 namespace ruralsim {
@@ -25,7 +25,7 @@ void internet_step(World& w, const StepCtx& ctx) {
 void service_level(World& w, const StepCtx& ctx) {
   const auto& lp = ctx.p.logistics;
   const auto& g = w.geo;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, g.villages(), 1024), [&](const auto& r) {
+  parallel_for(0, g.villages(), 1024, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
       const double d = g.dist_seat[v];
       double cost, days;

@@ -1,12 +1,12 @@
 // 6.3 Livestreaming: entry, sessions promoting stores of the home county, follower dynamics,
 // commission, exit.
 #include <tbb/enumerable_thread_specific.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
 #include "core/distributions.hpp"
 
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "model/submodels.hpp"
 
@@ -44,7 +44,7 @@ void livestream_step(World& w, const StepCtx& ctx) {
   ls.session_sales.assign(ls.size(), 0.0);
   std::vector<double> county_potential(nc, 0.0);
   tbb::enumerable_thread_specific<std::vector<double>> cdf_tls;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 4), [&](const auto& r) {
+  parallel_for(0, nc, 4, [&](const auto& r) {
     auto& cdf = cdf_tls.local();
     std::vector<std::uint64_t> picked;
     picked.reserve(k_promo);
@@ -104,7 +104,7 @@ void livestream_step(World& w, const StepCtx& ctx) {
   const double denom = P + lp.outside_strength * channel;
   const double f = P > 0 && denom > 0 ? std::min(1.0, channel / denom) : 0.0;
   // Pass 2: realised sales, commission.
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 4), [&](const auto& r) {
+  parallel_for(0, nc, 4, [&](const auto& r) {
     for (std::size_t c = r.begin(); c != r.end(); ++c) {
       const auto sb = ls.offset[c], se = ls.offset[c + 1];
       if (sb == se) continue;

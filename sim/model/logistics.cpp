@@ -1,10 +1,10 @@
 // 6.5 Logistics: parcels out (orders) and in (household purchases), station and county-centre
 // opening and closing. The service level used this tick was set at step 1 (service_level).
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "core/parallel.hpp"
 #include "model/submodels.hpp"
 
 namespace ruralsim {
@@ -50,7 +50,7 @@ void logistics_step(World& w, const StepCtx& ctx) {
   const double ref_income = ctx.p.geography.base_income_mean * grow;
   std::vector<std::int8_t> change(nv, 0);
   auto& m = w.m;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 512), [&](const auto& r) {
+  parallel_for(0, nv, 512, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
       double out = 0;
       for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i)

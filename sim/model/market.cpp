@@ -1,8 +1,8 @@
 // 6.4 Market: organic sales shared among all stores of a category (national competition).
-#include <tbb/parallel_for.h>
 
 #include <cmath>
 
+#include "core/parallel.hpp"
 #include "model/submodels.hpp"
 
 namespace ruralsim {
@@ -68,7 +68,7 @@ void attractiveness_step(World& w, const StepCtx& ctx, std::vector<double>& part
   const double rho = ctx.p.market.rho, delta = ctx.p.market.delta_delivery;
   const double scale_side = side_scale(ctx.p);
   auto& m = w.m;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, g.villages(), 256), [&](const auto& r) {
+  parallel_for(0, g.villages(), 256, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
       const double vis = (w.v.taobao[v] ? 1.0 + w.rules.visibility_boost : 1.0) *
                          std::exp(-delta * w.v.delivery_days[v]);
@@ -113,7 +113,7 @@ void market_step(World& w, const StepCtx& ctx, const std::vector<double>& partia
   }
   if (partial.empty()) return;
   auto& m = w.m;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, g.villages(), 256), [&](const auto& r) {
+  parallel_for(0, g.villages(), 256, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
       double total = 0;
       for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i) {

@@ -1,12 +1,12 @@
 // Household welfare: income by source, exact Gini over income classes, audience concentration,
 // and the stock quantities of the output tallies.
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
 
+#include "core/parallel.hpp"
 #include "model/submodels.hpp"
 
 namespace ruralsim {
@@ -151,7 +151,7 @@ void tally_stocks(World& w, const StepCtx& ctx) {
   const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
   const double large = ctx.p.output.large_store_sales;
   auto& m = w.m;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, g.villages(), 512), [&](const auto& r) {
+  parallel_for(0, g.villages(), 512, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
       double* row = vrow(w, v);
       const double H = g.households[v];

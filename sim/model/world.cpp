@@ -1,10 +1,10 @@
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
 #include <tuple>
 #include "core/distributions.hpp"
 
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "model/submodels.hpp"
 
@@ -182,7 +182,7 @@ void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose) {
   const auto& ap = ctx.p.adoption;
   const std::size_t ncat = w.categories.size();
   const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nv, 256), [&](const auto& range) {
+  parallel_for(0, nv, 256, [&](const auto& range) {
     for (std::size_t v = range.begin(); v != range.end(); ++v) {
       auto j = dst.offset[v];
       for (auto i = src.offset[v]; i < src.offset[v + 1]; ++i) {
@@ -251,7 +251,7 @@ void rebuild_streamers(World& w, const std::vector<std::int32_t>& organic, const
   }
   dst.resize(dst.offset[nc]);
   const auto& lp = ctx.p.livestream;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, nc, 16), [&](const auto& range) {
+  parallel_for(0, nc, 16, [&](const auto& range) {
     for (std::size_t c = range.begin(); c != range.end(); ++c) {
       auto j = dst.offset[c];
       for (auto i = src.offset[c]; i < src.offset[c + 1]; ++i) {
