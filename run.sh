@@ -6,7 +6,7 @@
 #   ./run.sh test                                           build and run every test
 #   ./run.sh <subcommand> [args]                            e.g. ./run.sh params, ./run.sh validate F.yaml
 #   ./run.sh build                                          only install and build
-#   ./run.sh sanitize                                       tests under AddressSanitizer + UBSan
+#   ./run.sh sanitize                                       tests under AddressSanitizer + UBSan (clang)
 #   ./run.sh tsan                                           parallel tests under ThreadSanitizer
 #   ./run.sh fuzz [SECONDS] [TARGET...]                     libFuzzer targets, SECONDS each (60)
 set -euo pipefail
@@ -25,7 +25,7 @@ DEBIAN_PACKAGES=(
   python3-nbclient python3-nbformat python3-ipykernel  # test of analysis/notebooks/quickstart.ipynb
 )
 
-# Only for ./run.sh fuzz: clang and its libFuzzer runtime.
+# Only for ./run.sh fuzz and ./run.sh sanitize: clang and its libFuzzer runtime.
 FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 # Needed only by the real-Slurm test (tests/integration/slurm_sweep.py); `./run.sh test`
 # installs them when run as root, otherwise that test is skipped with the reason.
@@ -67,6 +67,17 @@ install_missing() {
   fi
 }
 
+# The clang build with ASan, UBSan and libFuzzer's coverage in build-fuzz/: the fuzz targets,
+# and the tests and ruralsim of ./run.sh sanitize.
+configure_fuzz_build() {
+  if [[ ! -f build-fuzz/CMakeCache.txt ]]; then
+    CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DRURALSIM_FUZZ=ON -DRURALSIM_BUILD_TESTS=ON >/dev/null
+  elif ! grep -q '^RURALSIM_BUILD_TESTS:BOOL=ON' build-fuzz/CMakeCache.txt; then
+    cmake -S . -B build-fuzz -DRURALSIM_BUILD_TESTS=ON >/dev/null
+  fi
+}
+
 build() {
   install_missing
   local jobs
@@ -102,33 +113,30 @@ case "${1:-}" in
     ctest --test-dir build --output-on-failure -j "$(nproc 2>/dev/null || echo 2)" "$@"
     ;;
   sanitize)
-    # The Catch2 suite and the ruralsim binary built with -fsanitize=address,undefined in
-    # build-sanitize/; the command-line tests (bad-input catalogue, HDF5 files) run against
-    # that binary.
-    install_missing
-    if [[ ! -f build-sanitize/CMakeCache.txt ]]; then
-      cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRURALSIM_SANITIZE=ON >/dev/null
-    fi
-    say "building with AddressSanitizer and UndefinedBehaviorSanitizer..."
-    if ! cmake --build build-sanitize -j "$(nproc 2>/dev/null || echo 2)" \
-      --target ruralsim_tests ruralsim >build-sanitize/build.log 2>&1; then
-      cat build-sanitize/build.log >&2
+    # The Catch2 suite and the ruralsim binary built with clang and -fsanitize=address,undefined
+    # in build-fuzz/ (the build of the fuzz targets: the sanitized library is compiled once for
+    # both); the command-line tests (bad-input catalogue, HDF5 files) run against that binary.
+    install_missing "${FUZZ_PACKAGES[@]}"
+    configure_fuzz_build
+    say "building with AddressSanitizer and UndefinedBehaviorSanitizer (clang)..."
+    if ! cmake --build build-fuzz -j "$(nproc 2>/dev/null || echo 2)" \
+      --target ruralsim_tests ruralsim >build-fuzz/build.log 2>&1; then
+      cat build-fuzz/build.log >&2
       exit 1
     fi
     export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-    build-sanitize/tests/ruralsim_tests
+    build-fuzz/tests/ruralsim_tests
     say "command-line tests against the sanitized ruralsim..."
-    /usr/bin/python3 tests/integration/cli_bad_input.py build-sanitize/ruralsim tests/data/bad | tail -1
-    /usr/bin/python3 tests/integration/cli_hdf5.py build-sanitize/ruralsim "$root" | tail -1
+    /usr/bin/python3 tests/integration/cli_bad_input.py build-fuzz/ruralsim tests/data/bad | tail -1
+    /usr/bin/python3 tests/integration/cli_hdf5.py build-fuzz/ruralsim "$root" | tail -1
     ;;
   tsan)
     # ThreadSanitizer build of the Catch2 suite in build-tsan/; runs the tests that step the
-    # model in parallel (determinism for 1, 2 and 8 threads, concordance, regression).
-    # Limitation: Debian's libtbb is not built with ThreadSanitizer, so the hand-off of a task
-    # from the thread that creates it to the worker that runs it is invisible and is reported
-    # as a race (in blocked_range / start_for). Not part of CI until an instrumented oneTBB is
-    # available; suppressing those frames would hide every race in a parallel loop body.
+    # model in parallel (determinism for 1, 2 and 8 threads, concordance, regression). Debian's
+    # libtbb is not built with ThreadSanitizer, so in this build the model's parallel loops run
+    # on plain threads (sim/core/parallel.hpp, RURALSIM_PLAIN_THREADS): the loop bodies run
+    # concurrently exactly as under TBB, and every race between them is reported.
     install_missing
     if [[ ! -f build-tsan/CMakeCache.txt ]]; then
       cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRURALSIM_TSAN=ON >/dev/null
@@ -155,24 +163,42 @@ case "${1:-}" in
     ((${#targets[@]})) || targets=(scenario set_overrides village_table h5_reader_isolated sweep)
     install_missing "${FUZZ_PACKAGES[@]}"
     build  # the Release binary makes the HDF5 seed files
-    if [[ ! -f build-fuzz/CMakeCache.txt ]]; then
-      CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DRURALSIM_FUZZ=ON -DRURALSIM_BUILD_TESTS=OFF >/dev/null
-    fi
+    configure_fuzz_build
     say "building the fuzz targets (clang, libFuzzer, ASan, UBSan)..."
-    if ! cmake --build build-fuzz -j "$(nproc 2>/dev/null || echo 2)" >build-fuzz/build.log 2>&1; then
+    fuzz_targets=()
+    for t in "${targets[@]}"; do fuzz_targets+=("fuzz_$t"); done
+    if ! cmake --build build-fuzz -j "$(nproc 2>/dev/null || echo 2)" --target "${fuzz_targets[@]}" \
+      >build-fuzz/build.log 2>&1; then
       cat build-fuzz/build.log >&2
       exit 1
     fi
     tests/fuzz/make_seeds.sh build/ruralsim build-fuzz/seeds
-    status=0
-    for t in "${targets[@]}"; do
+    # One target per core at a time; each writes its log and exit status.
+    fuzz_one() {
+      local t=$1
       mkdir -p "build-fuzz/corpus/$t" "build-fuzz/findings/$t"
-      say "fuzzing $t for ${seconds}s..."
-      if ! (cd "build-fuzz/findings/$t" && ASAN_OPTIONS=detect_leaks=0 \
+      (cd "build-fuzz/findings/$t" && ASAN_OPTIONS=detect_leaks=0 \
         "$root/build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=20 \
         -rss_limit_mb=3072 -print_final_stats=1 ${FUZZ_FLAGS:-} "$root/build-fuzz/corpus/$t" \
-        "$root/build-fuzz/seeds/$t" >"$root/build-fuzz/fuzz_$t.log" 2>&1); then
+        "$root/build-fuzz/seeds/$t" >"$root/build-fuzz/fuzz_$t.log" 2>&1)
+      echo $? >"build-fuzz/fuzz_$t.status"
+    }
+    parallel=${FUZZ_PARALLEL:-$(nproc 2>/dev/null || echo 2)}
+    running=0
+    for t in "${targets[@]}"; do
+      say "fuzzing $t for ${seconds}s..."
+      rm -f "build-fuzz/fuzz_$t.status"
+      fuzz_one "$t" &
+      running=$((running + 1))
+      if ((running >= parallel)); then
+        wait -n || true
+        running=$((running - 1))
+      fi
+    done
+    wait || true
+    status=0
+    for t in "${targets[@]}"; do
+      if [[ "$(cat "build-fuzz/fuzz_$t.status" 2>/dev/null)" != 0 ]]; then
         tail -40 "build-fuzz/fuzz_$t.log" >&2
         say "fuzz_$t found a problem: input in build-fuzz/findings/$t/ (log build-fuzz/fuzz_$t.log)"
         status=1
