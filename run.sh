@@ -142,12 +142,22 @@ case "${1:-}" in
       cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRURALSIM_TSAN=ON >/dev/null
     fi
     say "building with ThreadSanitizer..."
-    if ! cmake --build build-tsan -j "$(nproc 2>/dev/null || echo 2)" --target ruralsim_tests \
-      >build-tsan/build.log 2>&1; then
+    if ! cmake --build build-tsan -j "$(nproc 2>/dev/null || echo 2)" \
+      --target ruralsim_tests tsan_race_probe >build-tsan/build.log 2>&1; then
       cat build-tsan/build.log >&2
       exit 1
     fi
-    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/tsan.supp" \
+    # The probe races on purpose: ThreadSanitizer must see it (exit 66), or the run below proves
+    # nothing.
+    if TSAN_OPTIONS="exitcode=66" build-tsan/tests/tsan_race_probe >/dev/null 2>&1; then
+      say "ThreadSanitizer did not report the deliberate race of tests/tsan/race_probe.cpp"
+      exit 1
+    elif [[ $? -ne 66 ]]; then
+      say "tests/tsan/race_probe.cpp failed without a ThreadSanitizer report"
+      exit 1
+    fi
+    say "ThreadSanitizer reports the deliberate race of the probe; now the parallel tests..."
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
       build-tsan/tests/ruralsim_tests "[determinism],[concordance],[regression]"
     ;;
   fuzz)
