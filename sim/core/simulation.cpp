@@ -154,19 +154,19 @@ double income_ratio(const double* row, const StepCtx& c) {
 void Simulation::record(const StepCtx& c) {
   World& w = world_;
   const auto& g = w.geo;
-  tally_stocks(w, c);
+  tally_county_stocks(w);  // the village stocks are tallied in the county loop below
   constexpr int K = Q_COUNT;
   constexpr int KC = Q_COUNT - kVillageQ;
   const std::size_t nc = g.counties(), np = g.provinces();
   agg_county_.assign(nc * K, 0.0);
   agg_province_.assign(np * K, 0.0);
   agg_national_.assign(K, 0.0);
-  // One pass over the village quantities (the largest array read at each record): sum a
-  // county's villages, then restart their flows while they are still in cache (adding them to
-  // the year's flows when the run keeps those). Nothing below reads the village flows. A
-  // non-finite village or county quantity makes its county's sum non-finite: that county is left
-  // as it is and the scan that names the quantity runs before anything is recorded. County sums
-  // that overflow from finite quantities are caught with the outputs.
+  // One pass over the village quantities (the largest array read at each record): tally a
+  // county's village stocks, sum its villages, then restart their flows while they are still in
+  // cache (adding them to the year's flows when the run keeps those). Nothing below reads the
+  // village flows. A non-finite village or county quantity makes its county's sum non-finite: that
+  // county is left as it is and the scan that names the quantity runs before anything is recorded.
+  // County sums that overflow from finite quantities are caught with the outputs.
   bool flow[kVillageQ];
   for (int q = 0; q < kVillageQ; ++q) flow[q] = q_is_flow(q);
   const bool annual = !w.vq_year.empty();
@@ -175,6 +175,7 @@ void Simulation::record(const StepCtx& c) {
     for (std::size_t cc = r.begin(); cc != r.end(); ++cc) {
       double* row = &agg_county_[cc * K];
       const std::size_t v0 = g.county_village_begin[cc], v1 = g.county_village_end[cc];
+      tally_village_stocks(w, c, v0, v1);
       for (auto v = v0; v < v1; ++v) {
         const double* vr = &w.vq[v * kVillageQ];
         for (int q = 0; q < kVillageQ; ++q) row[q] += vr[q];

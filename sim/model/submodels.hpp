@@ -146,8 +146,11 @@ double growth_factor(double rate_per_year, const Clock& clk);
 // Base income of a village's households without a store, in units of the village mean: the
 // households' total less what the store households' own base incomes account for (at least 0).
 double others_base_share(double households, double store_base_rel);
-// Fills the stock quantities of w.vq / w.cq for the current state.
+// Fills the stock quantities of w.vq / w.cq for the current state: the county part (and each
+// village's livestreamer commission, which the village part reads), then every village's part.
 void tally_stocks(World& w, const StepCtx& ctx);
+void tally_county_stocks(World& w);
+void tally_village_stocks(World& w, const StepCtx& ctx, std::size_t vbegin, std::size_t vend);
 // Household income classes (value RMB/yr, households) of villages [vbegin, vend) appended to
 // `out`: per village the base and employed households, each store household and each
 // livestreamer household. Requires tally_stocks() for the current tick.

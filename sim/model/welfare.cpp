@@ -125,7 +125,7 @@ double growth_factor(double rate_per_year, const Clock& clk) {
   return std::exp(std::log1p(rate_per_year) * clk.years_elapsed());
 }
 
-void tally_stocks(World& w, const StepCtx& ctx) {
+void tally_county_stocks(World& w) {
   const auto& g = w.geo;
   auto& ls = w.ls;
   std::fill(w.v.commission_year.begin(), w.v.commission_year.end(), 0.0);
@@ -147,46 +147,54 @@ void tally_stocks(World& w, const StepCtx& ctx) {
     cr[cq_index(QC_CENTRES)] = w.c.centre[c];
     cr[cq_index(QC_TAOBAO_TOWNS)] = towns[c];
   }
+}
+
+void tally_village_stocks(World& w, const StepCtx& ctx, std::size_t vbegin, std::size_t vend) {
+  const auto& g = w.geo;
   const auto& ap = ctx.p.accounting;
   const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
   const double large = ctx.p.output.large_store_sales;
   auto& m = w.m;
-  parallel_for(0, g.villages(), 512, [&](const auto& r) {
-    for (std::size_t v = r.begin(); v != r.end(); ++v) {
-      double* row = vrow(w, v);
-      const double H = g.households[v];
-      const double y0 = g.base_income[v] * grow;
-      double profit = 0, profitable = 0, employment = 0, rel = 0, kept = 0, large_n = 0;
-      for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i) {
-        if (!m.alive[i]) continue;
-        profit += m.profit_year[i];
-        profitable += m.profit_year[i] > 0 ? 1 : 0;
-        employment += m.employees[i];
-        rel += m.base_rel[i];
-        kept += m.base_rel[i] * (1.0 - (m.full_time[i] ? ap.time_share_full : ap.time_share_side));
-        large_n += m.sales_year[i] > large ? 1 : 0;
-      }
-      const double M = w.v.stores[v];
-      row[QV_HOUSEHOLDS] = H;
-      row[QV_STORES] = M;
-      row[QV_PROFITABLE] = profitable;
-      row[QV_STATIONS] = w.v.station[v];
-      row[QV_TAOBAO_VILLAGES] = w.v.taobao[v];
-      row[QV_EMPLOYMENT] = employment;
-      // Base income: store households keep (1 - time share) of their own base income; the
-      // households without a store hold the rest of the village's base income.
-      row[QV_INCOME_BASE] = y0 * (others_base_share(H, rel) + kept);
-      row[QV_INCOME_PROFIT] = profit;
-      row[QV_INCOME_WAGE] = w.v.wage[v] * 12.0 * employment;
-      row[QV_INCOME_COMMISSION] = w.v.commission_year[v];
-      row[QV_INCOME_TOTAL] = row[QV_INCOME_BASE] + row[QV_INCOME_PROFIT] + row[QV_INCOME_WAGE] +
-                             row[QV_INCOME_COMMISSION];
-      row[QV_STORE_HH_INCOME] = y0 * kept + profit;
-      row[QV_STORE_HH_BASE] = y0 * rel;
-      row[QV_LARGE_STORES] = large_n;
-      row[QV_INTERNET_HH] = H * w.v.internet[v];
+  for (std::size_t v = vbegin; v != vend; ++v) {
+    double* row = vrow(w, v);
+    const double H = g.households[v];
+    const double y0 = g.base_income[v] * grow;
+    double profit = 0, profitable = 0, employment = 0, rel = 0, kept = 0, large_n = 0;
+    for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i) {
+      if (!m.alive[i]) continue;
+      profit += m.profit_year[i];
+      profitable += m.profit_year[i] > 0 ? 1 : 0;
+      employment += m.employees[i];
+      rel += m.base_rel[i];
+      kept += m.base_rel[i] * (1.0 - (m.full_time[i] ? ap.time_share_full : ap.time_share_side));
+      large_n += m.sales_year[i] > large ? 1 : 0;
     }
-  });
+    const double M = w.v.stores[v];
+    row[QV_HOUSEHOLDS] = H;
+    row[QV_STORES] = M;
+    row[QV_PROFITABLE] = profitable;
+    row[QV_STATIONS] = w.v.station[v];
+    row[QV_TAOBAO_VILLAGES] = w.v.taobao[v];
+    row[QV_EMPLOYMENT] = employment;
+    // Base income: store households keep (1 - time share) of their own base income; the
+    // households without a store hold the rest of the village's base income.
+    row[QV_INCOME_BASE] = y0 * (others_base_share(H, rel) + kept);
+    row[QV_INCOME_PROFIT] = profit;
+    row[QV_INCOME_WAGE] = w.v.wage[v] * 12.0 * employment;
+    row[QV_INCOME_COMMISSION] = w.v.commission_year[v];
+    row[QV_INCOME_TOTAL] = row[QV_INCOME_BASE] + row[QV_INCOME_PROFIT] + row[QV_INCOME_WAGE] +
+                           row[QV_INCOME_COMMISSION];
+    row[QV_STORE_HH_INCOME] = y0 * kept + profit;
+    row[QV_STORE_HH_BASE] = y0 * rel;
+    row[QV_LARGE_STORES] = large_n;
+    row[QV_INTERNET_HH] = H * w.v.internet[v];
+  }
+}
+
+void tally_stocks(World& w, const StepCtx& ctx) {
+  tally_county_stocks(w);
+  parallel_for(0, w.geo.villages(), 512,
+               [&](const auto& r) { tally_village_stocks(w, ctx, r.begin(), r.end()); });
 }
 
 double others_base_share(double households, double store_base_rel) {
