@@ -13,6 +13,7 @@
 #include "core/sha256.hpp"
 #include "core/simulation.hpp"
 #include "git_info.hpp"
+#include "io/input_file.hpp"
 #include "io/scenario.hpp"
 #include "policy/intervention.hpp"
 #include "sweep/sweep.hpp"
@@ -82,7 +83,7 @@ const char* const kManifestHeader =
 
 SweepPlan plan_sweep(const std::string& sweep_file, const std::string& dir) {
   const SweepSpec sp = read_sweep(sweep_file);
-  const std::string base_text = read_file(sp.base);
+  const std::string base_text = read_input_file(sp.base, "a scenario file", kMaxScenarioBytes);
   const std::string base_dir = fs::absolute(sp.base).lexically_normal().parent_path();
   SweepPlan plan;
   plan.dir = dir;

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/format.hpp"
 #include "core/params.hpp"
+#include "io/input_file.hpp"
 #include "policy/intervention.hpp"
 #include "policy/intervention_keys.hpp"
 #include "sweep/sweep.hpp"
@@ -113,16 +114,8 @@ SweepSpec read_sweep(const std::string& path) {
   const Reader rd{path};
   SweepSpec sp;
   sp.path = path;
-  {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
-      throw InputError(path + ": is a directory, not a sweep file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError(path + ": cannot open the sweep file");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    sp.text = ss.str();
-  }
+  sp.text = read_input_file(path, "a sweep file", kMaxScenarioBytes);
+  require_utf8(sp.text, path, "the sweep file");
   YAML::Node root;
   try {
     root = YAML::Load(sp.text);
@@ -148,9 +141,11 @@ SweepSpec read_sweep(const std::string& path) {
     const std::string b = rd.text(root["base"], "base");
     std::filesystem::path bp(b);
     if (bp.is_relative()) bp = std::filesystem::path(path).parent_path() / bp;
-    if (!std::filesystem::is_regular_file(bp))
-      rd.fail(root["base"],
-              "key 'base' = '" + b + "': no such scenario file (looked for " + bp.string() + ")");
+    try {
+      require_regular_file(bp.string(), "a scenario file");
+    } catch (const InputError& e) {
+      rd.fail(root["base"], "key 'base' = '" + escape_bytes(b) + "': " + e.what());
+    }
     sp.base = bp.lexically_normal().string();
   }
   if (root["replicates"]) sp.replicates = rd.integer(root["replicates"], "replicates", 1, 100000);

@@ -148,7 +148,13 @@ def test_bad_sweep_files(tmp):
          "no intervention entry named 'nope'"),
         ("base: {b}\narms:\n  - name: a\n    interventions: [{{type: shipping_subsidy, rmb: 1}}]\n",
          "4:46", "unknown key 'interventions[0].rmb'"),
-        ("base: nothere.yaml\narms: [{{name: a}}]\n", "1:7", "no such scenario file"),
+        ("base: nothere.yaml\narms: [{{name: a}}]\n", "1:7",
+         "cannot open a scenario file (no such file)"),
+        # found by fuzzing: a base name longer than the system allows (was an uncaught
+        # filesystem error)
+        ("base: " + "x" * 5000 + ".yaml\narms: [{{name: a}}]\n", "1:7", "File name too long"),
+        ("base: /dev/null\narms: [{{name: a}}]\n", "1:7", "is a character device"),
+        ("base: .\narms: [{{name: a}}]\n", "1:7", "is a directory"),
     ]
     for i, (text, where, msg) in enumerate(cases):
         path = write(os.path.join(tmp, f"bad{i}.yaml"), text.format(b=base))
