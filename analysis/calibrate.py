@@ -247,6 +247,17 @@ class Calibration:
     pass
 
 
+def _number_or_text(v):
+    """PyYAML reads 1.3e12 (YAML 1.1 wants 1.3e+12) as text: such text is a number here."""
+    if isinstance(v, str):
+        try:
+            x = float(v)
+            return x if math.isfinite(x) else v
+        except ValueError:
+            return v
+    return v
+
+
 def read_targets_file(path):
     root, text = load_yaml(path, "targets file")
     rd = Reader(path)
@@ -261,7 +272,7 @@ def read_targets_file(path):
         for e in lst.v:
             if e.kind != "map" or "year" not in e.v:
                 rd.fail(e, f"targets.{name}: every entry is a map with a 'year'")
-            entries.append({k: v.v for k, v in e.v.items()})
+            entries.append({k: _number_or_text(v.v) for k, v in e.v.items()})
         facts[name] = entries
     return facts, text
 
@@ -794,7 +805,9 @@ def distributions(c):
 def make_sampler(c, best_params):
     import optuna
     if c.s2_sampler == "tpe":
-        return optuna.samplers.TPESampler(seed=c.seed, n_startup_trials=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # multivariate TPE is marked experimental in 3.1
+            return optuna.samplers.TPESampler(seed=c.seed, n_startup_trials=0, multivariate=True)
     x0 = dict(best_params) if best_params else None
     return optuna.samplers.CmaEsSampler(x0=x0, seed=c.seed, n_startup_trials=0,
                                         warn_independent_sampling=False)
@@ -855,7 +868,9 @@ def calibrate(c, out, binary, jobs, threads, slurm, quiet):
         nb = (c.s2_trials + c.s2_batch - 1) // c.s2_batch
         for b in range(nb):
             k = min(c.s2_batch, c.s2_trials - b * c.s2_batch)
-            trials = [study.ask(dist) for _ in range(k)]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                trials = [study.ask(dist) for _ in range(k)]
             pts = {f"t{b * c.s2_batch + i:03d}": {p.path: tr.params[p.path] for p in c.params}
                    for i, tr in enumerate(trials)}
             name = f"stage2_b{b:03d}"
