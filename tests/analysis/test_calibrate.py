@@ -48,7 +48,7 @@ SEED = 5
 CALIB = """name: synthetic
 base: {base}
 targets_file: targets.yaml
-set: {{simulation.years: {years}}}
+set: {{simulation.years: {years}, geography.poverty_share: 0.5}}
 parameters:
   internet.t_mid: {{low: 2009, high: 2016}}
   geography.base_income_mean: {{low: 10000, high: 40000, log: true}}
@@ -98,7 +98,9 @@ def direct_values(path):
         clast = np.nonzero(cy == TARGET_YEAR)[0][-1]
         pov = f["geography/counties/poverty"][:] == 1
         sales = f["county/sales_total"][cy == TARGET_YEAR, :].sum(axis=0)
+        total = float(f["county/sales_total"][cy == TARGET_YEAR, :].sum())
         return {"internet": float(f["national/internet_access"][last]),
+                "poverty_share_of_sales": float(sales[pov].sum()) / total,
                 "ratio": float(f["national/income_ratio_urban_rural"][last]),
                 "counties": float(np.sum(f["county/stores"][clast, :] >= 1)),
                 "poverty_sales": float(sales[pov].sum())}
@@ -111,7 +113,8 @@ def truth_values(binary, base, tmp):
         out = os.path.join(tmp, f"truth_{r}.h5")
         p = run([binary, "run", base, "--seed", str(SEED), "--replicate", str(r), "--set",
                  f"simulation.years={YEARS}", "--set", f"internet.t_mid={TRUE_TMID!r}", "--set",
-                 f"geography.base_income_mean={TRUE_INCOME!r}", "--out", out, "--quiet"])
+                 f"geography.base_income_mean={TRUE_INCOME!r}", "--set",
+                 "geography.poverty_share=0.5", "--out", out, "--quiet"])
         if p.returncode != 0:
             raise RuntimeError(p.stderr)
         vals.append(direct_values(out))
@@ -309,6 +312,9 @@ def main(argv):
         # every target's aggregation against a direct computation from the optimum's runs
         opt_runs = sorted(glob.glob(os.path.join(out1, "sweeps", "optimum", "runs", "*.h5")))
         direct = [direct_values(f) for f in opt_runs]
+        check("the poverty filter keeps some counties and not all (0 < share of sales < 1)",
+              all(0 < d["poverty_share_of_sales"] < 1 for d in direct),
+              [d["poverty_share_of_sales"] for d in direct])
         for col, k in (("internet", "internet"), ("ratio", "ratio"),
                        ("counties_with_stores", "counties"), ("poverty_sales", "poverty_sales")):
             m = float(np.mean([d[k] for d in direct]))
