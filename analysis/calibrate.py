@@ -584,8 +584,15 @@ class Sweeps:
             else:
                 cmd = [self.bin, "sweep", "run", sdir, "--jobs", str(self.jobs),
                        "--threads-per-run", str(self.threads)]
-                r = subprocess.run(cmd, stdout=subprocess.PIPE if self.quiet else sys.stderr,
-                                   stderr=subprocess.DEVNULL if self.quiet else None)
+                # Progress and summary of `sweep run` go to stderr. On Ctrl-C the runner (same
+                # process group) stops its runs cleanly; it is waited for, not killed.
+                r = subprocess.Popen(cmd, stdout=subprocess.DEVNULL if self.quiet else sys.stderr,
+                                     stderr=subprocess.DEVNULL if self.quiet else None)
+                try:
+                    r.wait()
+                except KeyboardInterrupt:
+                    r.wait()
+                    raise
                 if r.returncode == 130 or r.returncode < 0:
                     raise RunFailure(f"sweep run {name}: interrupted", 130)
                 if r.returncode != 0:
@@ -1127,7 +1134,10 @@ def main_or_exit():
         print(f"error: {PROG}: {e}", file=sys.stderr)
         return 2
     except RunFailure as e:
-        print(f"error: {PROG}: {e}", file=sys.stderr)
+        if e.code == 130:
+            print(f"\n{PROG}: {e}; run the same command again to continue", file=sys.stderr)
+        else:
+            print(f"error: {PROG}: {e}", file=sys.stderr)
         return e.code
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted; run the same command again to continue", file=sys.stderr)
