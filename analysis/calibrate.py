@@ -55,7 +55,7 @@ ACROSS = ["sum", "mean", "count_ge"]
 FILTER_KEYS = ["poverty"]
 STAGE1_KEYS = ["method", "points"]
 STAGE1_METHODS = ["sobol", "lhs"]
-STAGE2_KEYS = ["sampler", "trials", "batch"]
+STAGE2_KEYS = ["sampler", "trials", "batch", "sigma0"]
 SAMPLERS = ["tpe", "cmaes"]
 SLURM_KEYS = ["time", "cpus_per_task", "mem", "partition", "max_concurrent", "per_task",
               "poll_seconds"]
@@ -221,6 +221,18 @@ class Param:
 
     def g(self, x):
         return math.log(x) if self.log else x
+
+    def to_x(self, u):
+        """Point in [low, high] for u in [0, 1]: linear, or linear in ln for log scale. Stage 2
+        searches u, so that every parameter's range has the same size for the sampler."""
+        a, b = self.g(self.low), self.g(self.high)
+        z = a + min(max(u, 0.0), 1.0) * (b - a)
+        x = min(max(math.exp(z) if self.log else z, self.low), self.high)
+        return int(round(x)) if self.integer else float(x)
+
+    def to_u(self, x):
+        a, b = self.g(self.low), self.g(self.high)
+        return min(max((self.g(x) - a) / (b - a), 0.0), 1.0)
 
     def from_unit(self, u):
         """Point in [low, high] for u in [0, 1): uniform (in log space for log scale), or the
@@ -466,6 +478,9 @@ def read_calibration(path, binary):
         if "trials" in s2 else 16
     c.s2_batch = rd.number(s2["batch"], "stage2.batch", 1, 100000, True) \
         if "batch" in s2 else 4
+    c.s2_sigma0 = rd.number(s2["sigma0"], "stage2.sigma0", 1e-6, 1.0) if "sigma0" in s2 else None
+    if c.s2_sigma0 is not None and c.s2_sampler != "cmaes":
+        rd.fail(s2["sigma0"], "key 'stage2.sigma0' (initial step of CMA-ES) needs sampler: cmaes")
     c.opt_replicates = rd.number(top["optimum_replicates"], "optimum_replicates", 0, 100000,
                                  True) if "optimum_replicates" in top else 10
     c.jobs = rd.number(top["jobs"], "jobs", 1, 1024, True) if "jobs" in top else 1
@@ -798,15 +813,9 @@ def stage1_points(c):
 
 
 def distributions(c):
+    """Stage 2 searches the unit cube (Param.to_x maps it to the parameters)."""
     import optuna
-    dist = {}
-    for p in c.params:
-        if p.integer:
-            dist[p.path] = optuna.distributions.IntDistribution(int(p.low), int(p.high),
-                                                                log=p.log)
-        else:
-            dist[p.path] = optuna.distributions.FloatDistribution(p.low, p.high, log=p.log)
-    return dist
+    return {p.path: optuna.distributions.FloatDistribution(0.0, 1.0) for p in c.params}
 
 
 def make_sampler(c, best_params):
@@ -815,8 +824,9 @@ def make_sampler(c, best_params):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # multivariate TPE is marked experimental in 3.1
             return optuna.samplers.TPESampler(seed=c.seed, n_startup_trials=0, multivariate=True)
-    x0 = dict(best_params) if best_params else None
-    return optuna.samplers.CmaEsSampler(x0=x0, seed=c.seed, n_startup_trials=0,
+    x0 = {p.path: p.to_u(best_params[p.path]) for p in c.params} if best_params else None
+    sigma0 = c.s2_sigma0 if c.s2_sigma0 is not None else 1.0 / 6
+    return optuna.samplers.CmaEsSampler(x0=x0, sigma0=sigma0, seed=c.seed, n_startup_trials=0,
                                         warn_independent_sampling=False)
 
 
@@ -870,15 +880,17 @@ def calibrate(c, out, binary, jobs, threads, slurm, quiet):
                                     sampler=make_sampler(c, best["params"]))
         for r in rows:
             if math.isfinite(r["loss"]):
-                study.add_trial(optuna.trial.create_trial(params=dict(r["params"]),
-                                                          distributions=dist, value=r["loss"]))
+                u = {p.path: p.to_u(r["params"][p.path]) for p in c.params}
+                study.add_trial(optuna.trial.create_trial(params=u, distributions=dist,
+                                                          value=r["loss"]))
         nb = (c.s2_trials + c.s2_batch - 1) // c.s2_batch
         for b in range(nb):
             k = min(c.s2_batch, c.s2_trials - b * c.s2_batch)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 trials = [study.ask(dist) for _ in range(k)]
-            pts = {f"t{b * c.s2_batch + i:03d}": {p.path: tr.params[p.path] for p in c.params}
+            pts = {f"t{b * c.s2_batch + i:03d}": {p.path: p.to_x(tr.params[p.path])
+                                                   for p in c.params}
                    for i, tr in enumerate(trials)}
             name = f"stage2_b{b:03d}"
             sdir = sw.ensure(name, pts, c.replicates)
@@ -1087,9 +1099,8 @@ def main(argv=None):
     if a.check:
         print(f"{a.calibration}: valid. {plan}")
         return 0
-    try:
-        import optuna  # noqa: F401
-    except ImportError:
+    import importlib.util
+    if importlib.util.find_spec("optuna") is None:
         raise CalibError("the Python package optuna is missing: apt-get install python3-optuna "
                          "(./run.sh calibrate installs it)")
     fp = fingerprint(c)

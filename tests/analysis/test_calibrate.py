@@ -9,7 +9,8 @@ In a temporary directory (kept if RURALSIM_KEEP_TMP is set):
   * mechanism: targets are produced by the model itself at known parameter values
     (internet.t_mid = 2011.3, geography.base_income_mean = 20,000 on scenarios/tiny.yaml over
     four years, the mean of two replicates computed here directly from the run files); the
-    calibration (8 Sobol points, then 32 CMA-ES trials in batches of 8, 2 replicates) must
+    calibration (8 Sobol points, then 32 CMA-ES trials in batches of 8 starting at the best
+    Sobol point with a step of 5% of each range, 2 replicates) must
     recover t_mid within 0.25 years (the search range is 7 years) and base income within 5%
     (the range is a factor 4); stage 2 must find a lower loss than stage 1, and its points must
     lie nearer the truth, on average, than the stage-1 design's;
@@ -84,7 +85,7 @@ targets:
 replicates: {reps}
 seed: {seed}
 stage1: {{method: sobol, points: 8}}
-stage2: {{sampler: cmaes, trials: 32, batch: 8}}
+stage2: {{sampler: cmaes, sigma0: 0.05, trials: 32, batch: 8}}
 optimum_replicates: 3
 jobs: 2
 """
@@ -166,6 +167,8 @@ BAD = [
      ["year 2012 is not simulated (the runs cover 2009-2010)"]),
     ("unknown sampler", {"sub": ("sampler: cmaes", "sampler: nelder")},
      ["key 'stage2.sampler' = 'nelder': valid choices: tpe, cmaes"]),
+    ("sigma0 with TPE", {"sub": ("sampler: cmaes", "sampler: tpe")},
+     ["key 'stage2.sigma0' (initial step of CMA-ES) needs sampler: cmaes"]),
     ("zero points", {"sub": ("points: 8", "points: 0")},
      ["key 'stage1.points' must be a whole number in [1, 100000]"]),
     ("nothing fitted", {"sub": ("tolerance: {relative: 0.02}\n", "tolerance: {relative: 0.02}\n"
@@ -207,9 +210,10 @@ def main(argv):
     try:
         truth = truth_values(binary, base, tmp)
         with open(os.path.join(tmp, "targets.yaml"), "w") as f:
+            y = TARGET_YEAR
             f.write("targets:\n"
-                    f"  synthetic_internet: [{{year: {TARGET_YEAR}, value: {truth['internet']!r}}}]\n"
-                    f"  synthetic_ratio: [{{year: {TARGET_YEAR}, value: {truth['ratio']!r}}}]\n"
+                    f"  synthetic_internet: [{{year: {y}, value: {truth['internet']!r}}}]\n"
+                    f"  synthetic_ratio: [{{year: {y}, value: {truth['ratio']!r}}}]\n"
                     f"  synthetic_counties: [{{year: {TARGET_YEAR}, value: 1}}]\n"
                     f"  synthetic_poverty_sales: [{{year: {TARGET_YEAR}, value: 1.0e6}}]\n")
         good = CALIB.format(base=base, years=YEARS, year=TARGET_YEAR, reps=REPS, seed=SEED)
@@ -239,9 +243,8 @@ def main(argv):
         check("missing file: exit 2, names it", r.returncode == 2 and "missing.yaml" in r.stderr,
               r.stderr)
 
-        try:
-            import optuna  # noqa: F401
-        except ImportError:
+        import importlib.util
+        if importlib.util.find_spec("optuna") is None:
             print("skipped: the calibration itself needs python3-optuna (./run.sh test installs "
                   "it)")
             summary()
@@ -352,7 +355,7 @@ def main(argv):
         # ---- TPE: the same trail in two directories
         tpe = os.path.join(tmp, "tpe.yaml")
         with open(tpe, "w") as f:
-            f.write(good.replace("sampler: cmaes, trials: 32, batch: 8",
+            f.write(good.replace("sampler: cmaes, sigma0: 0.05, trials: 32, batch: 8",
                                  "sampler: tpe, trials: 8, batch: 4")
                     .replace("optimum_replicates: 3", "optimum_replicates: 0"))
         trails = []
