@@ -655,8 +655,9 @@ class Sweeps:
                 return
             job = open(job_file).read().strip() if os.path.exists(job_file) else ""
             q = subprocess.run(["squeue", "-h", "-j", job], capture_output=True, text=True)
-            if job and q.returncode == 0 and q.stdout.strip() == "" and \
-                    s["running"] == 0 and s["finished"] < s["runs"]:
+            # squeue prints nothing for a finished job, and fails once it has been purged
+            ended = q.returncode != 0 or q.stdout.strip() == ""
+            if job and ended and s["running"] == 0 and s["finished"] < s["runs"]:
                 raise RunFailure(f"Slurm job {job} of sweep {name} ended with {s['failed']} "
                                  f"failed and {s['pending']} pending runs; see ruralsim sweep "
                                  f"status {sdir} and {sdir}/slurm/logs; run calibrate again "
