@@ -20,7 +20,7 @@ Resumable: the directory records a fingerprint of the calibration file, the targ
 base scenario; running the same command again reuses finished sweeps and runs and replays the
 seeded search, so the trail is the same as in an uninterrupted calibration. A changed file is
 refused for an existing directory. Writes DIR/trail.csv, fitted.yaml, targets.csv, targets.md,
-figures/<target>.png and DIR/sweeps/.
+figures/<target>.png, figures/parameters.png and DIR/sweeps/.
 """
 import argparse
 import csv
@@ -979,7 +979,8 @@ def write_results(c, out, rows, best, opt_stats, opt_reps, opt_sdir, opt_arm):
                   f"{r['sim_year']} | {r['sim_mean']:.6g} ± {r['sim_sd']:.3g} "
                   f"({r['replicates']}) | {r['scaled_error']:+.4g} | {r['error']} "
                   f"{r['tolerance']:g} | {r['within_tolerance']} | {r['fitted']} |")
-    md += ["", "Figures: " + ", ".join(f"[{t.name}](figures/{t.name}.png)" for t in c.targets),
+    md += ["", "Figures: " + ", ".join(f"[{t.name}](figures/{t.name}.png)" for t in c.targets)
+           + "; loss against each parameter: [parameters](figures/parameters.png)",
            "", "Every point tried: [trail.csv](trail.csv). Fitted scenario: "
            "[fitted.yaml](fitted.yaml).", ""]
     with open(os.path.join(out, "targets.md"), "w") as f:
@@ -1013,6 +1014,7 @@ def write_results(c, out, rows, best, opt_stats, opt_reps, opt_sdir, opt_arm):
         f.write("\n".join(lines) + "\n")
     # figures
     figures(c, out, rows, best, opt_stats, opt_sdir, opt_arm)
+    parameter_figure(c, out, rows, best)
 
 
 def figures(c, out, rows, best, opt_stats, opt_sdir, opt_arm):
@@ -1057,6 +1059,43 @@ def figures(c, out, rows, best, opt_stats, opt_sdir, opt_arm):
         fig.tight_layout()
         fig.savefig(os.path.join(fdir, f"{t.name}.png"), dpi=90)
         plt.close(fig)
+
+
+def parameter_figure(c, out, rows, best):
+    """Loss of every point against each parameter: where the targets pin a parameter down the
+    lowest losses gather around one value, where they do not they spread along its range."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker  # noqa: F401
+    k = len(c.params)
+    fig, axes = plt.subplots(1, k, figsize=(4.2 * k, 3.6), squeeze=False)
+    loss = np.array([r["loss"] for r in rows], float)
+    stage = np.array([r["stage"] for r in rows])
+    finite = np.isfinite(loss) & (loss > 0)
+    for ax, p in zip(axes[0], c.params):
+        x = np.array([r["params"][p.path] for r in rows], float)
+        for s_, col in (("1", "tab:blue"), ("2", "tab:orange")):
+            m = (stage == s_) & finite
+            if m.any():
+                ax.plot(x[m], loss[m], "o", ms=3, color=col, alpha=0.7, label=f"stage {s_}")
+        ax.plot([best["params"][p.path]], [best["loss"]], "*", color="tab:red", ms=13,
+                label="optimum")
+        if finite.any():
+            ax.set_yscale("log")
+        if p.log:
+            ax.set_xscale("log")
+        else:
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5))
+            ax.ticklabel_format(axis="x", useOffset=False, style="plain")
+        ax.set_xlim(p.low, p.high)
+        ax.set_xlabel(p.path)
+        ax.set_ylabel("loss")
+        ax.legend(fontsize=7)
+    fig.suptitle(f"calibration '{c.name}': loss of every point against each parameter")
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "figures", "parameters.png"), dpi=90)
+    plt.close(fig)
 
 
 def _band(t):

@@ -260,7 +260,8 @@ def main(argv):
               "calibrate: stage 1" in r.stderr and "stage 2 batch 4/4" in r.stderr, r.stderr[-500:])
         for f in ["trail.csv", "fitted.yaml", "targets.csv", "targets.md",
                   "figures/internet.png", "figures/ratio.png",
-                  "figures/counties_with_stores.png", "figures/poverty_sales.png"]:
+                  "figures/counties_with_stores.png", "figures/poverty_sales.png",
+                  "figures/parameters.png"]:
             p = os.path.join(out1, f)
             ok = os.path.isfile(p) and os.path.getsize(p) > 0
             if ok and f.endswith(".png"):
