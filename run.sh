@@ -5,6 +5,7 @@
 #   ./run.sh scenarios/baseline.yaml [ruralsim run options]   run a scenario
 #   ./run.sh test                                           build and run every test
 #   ./run.sh <subcommand> [args]                            e.g. ./run.sh params, ./run.sh validate F.yaml
+#   ./run.sh calibrate CALIBRATION.yaml [options]           fit parameters (installs python3-optuna)
 #   ./run.sh build                                          only install and build
 #   ./run.sh sanitize                                       tests under AddressSanitizer + UBSan (clang)
 #   ./run.sh tsan                                           parallel tests under ThreadSanitizer
@@ -25,6 +26,8 @@ DEBIAN_PACKAGES=(
   python3-nbclient python3-nbformat python3-ipykernel  # test of analysis/notebooks/quickstart.ipynb
 )
 
+# Only for ./run.sh calibrate (and its test): the search of stage 2 (docs/calibration.md).
+CALIBRATE_PACKAGES=(python3-optuna)
 # Only for ./run.sh fuzz and ./run.sh sanitize: clang and its libFuzzer runtime.
 FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 # Needed only by the real-Slurm test (tests/integration/slurm_sweep.py); `./run.sh test`
@@ -79,7 +82,7 @@ configure_fuzz_build() {
 }
 
 build() {
-  install_missing
+  install_missing "$@"
   local jobs
   jobs=$(nproc 2>/dev/null || echo 2)
   if [[ ! -f build/CMakeCache.txt ]]; then
@@ -95,7 +98,7 @@ build() {
 }
 
 usage() {
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 case "${1:-}" in
@@ -108,7 +111,7 @@ case "${1:-}" in
     ;;
   test)
     shift
-    build
+    build "${CALIBRATE_PACKAGES[@]}"
     install_test_packages
     ctest --test-dir build --output-on-failure -j "$(nproc 2>/dev/null || echo 2)" "$@"
     ;;
@@ -219,6 +222,11 @@ case "${1:-}" in
       fi
     done
     exit $status
+    ;;
+  calibrate)
+    build "${CALIBRATE_PACKAGES[@]}"
+    cd "$caller"
+    exec "$root/build/ruralsim" "$@"
     ;;
   *.yaml | *.yml)
     build

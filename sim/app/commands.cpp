@@ -61,7 +61,8 @@ commands:
   bench SCENARIO.yaml     time a scenario per phase at 1 and N threads (bandwidth, memory)
   report RUN.h5|SWEEP_DIR write an HTML report with figures of a run or a collected sweep
                           (needs /usr/bin/python3)
-  params [--markdown]     list every model parameter (default, unit, range, source)
+  calibrate CALIB.yaml    fit parameters to targets through sweeps (docs/calibration.md)
+  params [--markdown|--tsv]  list every model parameter (default, unit, range, source)
   outputs [--markdown]    list every output variable
   interventions           list the intervention types (--keys: with every key)
   sweep COMMAND ...       policy sweeps: plan, run, status, collect, compare, submit
@@ -117,8 +118,9 @@ replaced).
 )";
 
 const char* const kParamsHelp =
-    "usage: ruralsim params [--markdown]\n\nLists every parameter; --markdown prints "
-    "docs/parameters.md.\n";
+    "usage: ruralsim params [--markdown | --tsv]\n\nLists every parameter; --markdown prints "
+    "docs/parameters.md; --tsv prints key, kind (real, integer, boolean, text), default, min, "
+    "max and unit separated by tabs, for tools.\n";
 const char* const kInterventionsHelp =
     "usage: ruralsim interventions [--keys] [--markdown]\n\nLists the intervention types; --keys "
     "adds every key, --markdown prints docs/interventions.md.\n";
@@ -472,7 +474,7 @@ void no_positional(const Args& a, const char* cmd, const char* usage) {
 }
 
 int cmd_params(const std::vector<std::string>& argv) {
-  const Args a = parse_args(argv, 1, {}, {"--markdown"}, "params");
+  const Args a = parse_args(argv, 1, {}, {"--markdown", "--tsv"}, "params");
   if (a.help) {
     std::fputs(kParamsHelp, stdout);
     return 0;
@@ -483,6 +485,18 @@ int cmd_params(const std::vector<std::string>& argv) {
     return 0;
   }
   Params d;
+  if (a.opts.count("--tsv")) {
+    for (const auto& s : param_table()) {
+      const ParamRef r = s.ref(d);
+      const char* kind = std::holds_alternative<double*>(r)         ? "real"
+                         : std::holds_alternative<std::int64_t*>(r) ? "integer"
+                         : std::holds_alternative<bool*>(r)         ? "boolean"
+                                                                    : "text";
+      std::printf("%s\t%s\t%s\t%.17g\t%.17g\t%s\n", s.key, kind, param_value_text(s, d).c_str(),
+                  s.min, s.max, s.unit);
+    }
+    return 0;
+  }
   for (const auto& s : param_table())
     std::printf("%-40s %-14s %-15s %s\n", s.key, param_value_text(s, d).c_str(), s.unit, s.doc);
   return 0;
@@ -572,12 +586,14 @@ int cli_main(const std::vector<std::string>& args) {
         std::fputs(kBenchHelp, stdout);
       else if (sub == "report")
         std::fputs(kReportHelp, stdout);
+      else if (sub == "calibrate")
+        std::fputs(kCalibrateHelp, stdout);
       else if (sub.empty() || sub == "help")
         std::fputs(kMainHelp, stdout);
       else
         throw UsageError("ruralsim help: unknown command '" + escape_bytes(sub) +
                          "'; valid commands: run, validate, reproduce, params, outputs, "
-                         "interventions, bench, report, help");
+                         "interventions, bench, report, calibrate, help");
       return 0;
     }
     if (cmd == "run") return cmd_run(args);
@@ -591,10 +607,11 @@ int cli_main(const std::vector<std::string>& args) {
     if (cmd == "verify") return cmd_verify(args);
     if (cmd == "bench") return cmd_bench(args);
     if (cmd == "report") return cmd_report(args);
+    if (cmd == "calibrate") return cmd_calibrate(args);
     throw UsageError(
         "ruralsim: unknown command '" + escape_bytes(cmd) +
         "'; valid commands: run, validate, reproduce, sweep, archive, verify, params, outputs, "
-        "interventions, bench, report, help");
+        "interventions, bench, report, calibrate, help");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "error: %s\n", escape_bytes(e.what(), true).c_str());
     return 2;

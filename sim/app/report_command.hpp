@@ -13,4 +13,12 @@ extern const char* const kReportHelp;
 // (1: the interpreter or the script cannot be started).
 int cmd_report(const std::vector<std::string>& args);
 
+// Help text of `ruralsim calibrate`.
+extern const char* const kCalibrateHelp;
+
+// `ruralsim calibrate CALIBRATION.yaml [options]`: replaces the process with /usr/bin/python3
+// <source dir>/analysis/calibrate.py (docs/calibration.md), which drives the sweep commands of
+// this binary (its path is passed in RURALSIM_BIN). Returns only on error (1).
+int cmd_calibrate(const std::vector<std::string>& args);
+
 }  // namespace ruralsim
