@@ -36,27 +36,38 @@ double store_fixed_cost(const World& w, const Params& p, std::size_t v) {
   return p.accounting.fixed_cost * (w.v.taobao[v] ? 1.0 - w.rules.fixed_cost_subsidy : 1.0);
 }
 
-StoreChoice weigh_store(double expected_gross, double y0, double fixed, const Params& p, double z) {
-  const auto& a = p.accounting;
-  const double sig = p.adoption.income_sigma;
+StoreWeighing::StoreWeighing(const Params& p)
+    : sig(p.adoption.income_sigma),
+      half_var(0.5 * sig * sig),
+      share_full(p.accounting.time_share_full),
+      share_side(p.accounting.time_share_side),
+      scale_side(side_scale(p)),
+      entry(p.adoption.entry_cost * (p.adoption.discount_rate + p.exit.background)) {}
+
+StoreChoice weigh_store(double expected_gross, double y0, double fixed, const StoreWeighing& k,
+                        double z) {
   StoreChoice c;
-  c.base_rel = std::exp(sig * z - 0.5 * sig * sig);
+  c.base_rel = std::exp(k.sig * z - k.half_var);
   const double y = c.base_rel * y0;
-  const double gain_full = expected_gross - fixed - a.time_share_full * y;
-  const double gain_side = side_scale(p) * expected_gross - fixed - a.time_share_side * y;
-  const double entry = p.adoption.entry_cost * (p.adoption.discount_rate + p.exit.background);
+  const double gain_full = expected_gross - fixed - k.share_full * y;
+  const double gain_side = k.scale_side * expected_gross - fixed - k.share_side * y;
   c.full = gain_full > gain_side;
-  c.open = std::max(gain_full, gain_side) > entry;
+  c.open = std::max(gain_full, gain_side) > k.entry;
   return c;
+}
+
+StoreChoice weigh_store(double expected_gross, double y0, double fixed, const Params& p, double z) {
+  return weigh_store(expected_gross, y0, fixed, StoreWeighing(p), z);
 }
 
 int stores_chosen(const World& w, const Params& p, std::size_t v, int considering, double y0,
                   Stream choices) {
   boost::random::normal_distribution<double> norm(0.0, 1.0);
   const double fixed = store_fixed_cost(w, p, v);
+  const StoreWeighing k(p);
   int opened = 0;
-  for (int k = 0; k < considering; ++k)
-    opened += weigh_store(w.v.expected_gross[v], y0, fixed, p, norm(choices)).open ? 1 : 0;
+  for (int i = 0; i < considering; ++i)
+    opened += weigh_store(w.v.expected_gross[v], y0, fixed, k, norm(choices)).open ? 1 : 0;
   return opened;
 }
 

@@ -59,6 +59,13 @@ struct StoreChoice {
 // expected profit (expected_gross x capacity - fixed) minus its forgone income exceeds the
 // annualised entry cost.
 StoreChoice weigh_store(double expected_gross, double y0, double fixed, const Params& p, double z);
+// The constants of weigh_store, computed once for many households (same values, same results).
+struct StoreWeighing {
+  explicit StoreWeighing(const Params& p);
+  double sig, half_var, share_full, share_side, scale_side, entry;
+};
+StoreChoice weigh_store(double expected_gross, double y0, double fixed, const StoreWeighing& k,
+                        double z);
 // How many of `considering` households of village v open a store, each choosing with the next
 // standard normal draw of `choices` (the stream rebuild_merchants replays for the new stores).
 int stores_chosen(const World& w, const Params& p, std::size_t v, int considering, double y0,

@@ -198,6 +198,7 @@ void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose) {
       Stream rc(ctx.seed, choice_purpose, v, static_cast<std::uint64_t>(ctx.clk.tick));
       boost::random::normal_distribution<double> choice_norm(0.0, 1.0);
       const double y0 = g.base_income[v] * grow, fixed = store_fixed_cost(w, ctx.p, v);
+      const StoreWeighing weighing(ctx.p);
       const double sig = ap.sigma_q, alpha = ap.quality_tail_shape;
       std::int32_t drawn = 0;
       for (int k = 0; k < n_new; ++k, ++j) {
@@ -206,7 +207,7 @@ void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose) {
         StoreChoice choice;
         while (drawn < w.v.considering[v]) {
           ++drawn;
-          choice = weigh_store(w.v.expected_gross[v], y0, fixed, ctx.p, choice_norm(rc));
+          choice = weigh_store(w.v.expected_gross[v], y0, fixed, weighing, choice_norm(rc));
           if (choice.open) break;
         }
         std::uint8_t cat = g.specialty[v];
