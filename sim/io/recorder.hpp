@@ -30,6 +30,11 @@ struct Provenance {
   std::string geography_csv;  // the village table's text when the geography came from a CSV
 };
 
+// How far a recorder has come: time-series records and village snapshots appended.
+struct RecorderPosition {
+  std::uint64_t records = 0, snapshots = 0;
+};
+
 class Recorder {
  public:
   // Creates `final_path + ".partial"`; writes the geography tables.
@@ -50,6 +55,14 @@ class Recorder {
   std::string commit(const std::vector<Event>& events, Provenance prov);
 
   const std::string& final_path() const;
+
+  // Checkpoints (run/checkpoint.hpp): writes every buffered record to the file and returns the
+  // position with an image of the file so far (the records are only in the image, not flushed
+  // differently: the content hash does not depend on block boundaries).
+  RecorderPosition checkpoint(std::vector<unsigned char>& image);
+  // Resuming: copies the first `pos` records and snapshots of every series from an image taken
+  // by checkpoint() in a run of the same scenario into this new recorder (before any append).
+  void restore(const std::vector<unsigned char>& image, RecorderPosition pos);
 
  private:
   struct Impl;
