@@ -1030,13 +1030,58 @@ const std::string& Recorder::final_path() const {
   return impl_->final_path;
 }
 
+namespace {
+
+void put_u64(std::string& out, std::uint64_t v) {
+  out.append(reinterpret_cast<const char*>(&v), 8);
+}
+
+// The buffered records of a series: their count, then each column's bytes.
+void put_pending(std::string& out, const Series& s) {
+  put_u64(out, s.pending);
+  for (const Column& c : s.cols) {
+    put_u64(out, c.buf.size());
+    out.append(reinterpret_cast<const char*>(c.buf.data()), c.buf.size());
+  }
+}
+
+struct PendingReader {
+  const std::string& in;
+  std::size_t at = 0;
+  std::uint64_t u64() {
+    if (in.size() - at < 8) throw std::runtime_error("HDF5 recorder: buffered records are cut");
+    std::uint64_t v = 0;
+    std::memcpy(&v, in.data() + at, 8);
+    at += 8;
+    return v;
+  }
+  void series(Series& s) {
+    const std::uint64_t n = u64();
+    if (n >= s.flush_rows)
+      throw std::runtime_error("HDF5 recorder: too many buffered records in " + s.path);
+    for (Column& c : s.cols) {
+      const std::uint64_t bytes = u64();
+      if (bytes != n * c.width * elem_size(c.kind) || in.size() - at < bytes)
+        throw std::runtime_error("HDF5 recorder: buffered records of " + c.path +
+                                 " have the wrong size");
+      c.buf.assign(in.data() + at, in.data() + at + bytes);
+      at += bytes;
+    }
+    s.pending = n;
+  }
+};
+
+}  // namespace
+
 RecorderPosition Recorder::checkpoint(std::vector<unsigned char>& image) {
   Impl& im = *impl_;
   im.require_open("checkpoint()");
-  im.flush(im.national);
-  im.flush(im.province);
-  im.flush(im.county);
-  if (im.village) im.flush(*im.village);
+  RecorderPosition pos;
+  pos.records = im.national.on_disk;
+  pos.snapshots = im.village ? im.village->on_disk : 0;
+  for (const Series* s : {&im.national, &im.province, &im.county}) put_pending(pos.pending, *s);
+  pos.pending.push_back(im.village ? '\1' : '\0');
+  if (im.village) put_pending(pos.pending, *im.village);
   // After a flush the file on disk is complete and consistent (superblock, metadata, data);
   // its bytes are the image.
   im.check(H5Fflush(im.file.get(), H5F_SCOPE_GLOBAL), "flushing the file for a checkpoint");
@@ -1044,10 +1089,10 @@ RecorderPosition Recorder::checkpoint(std::vector<unsigned char>& image) {
   image.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   if (!in.good() && !in.eof())
     throw std::runtime_error("cannot read '" + im.partial_path + "' for a checkpoint");
-  return {im.national.on_disk, im.village ? im.village->on_disk : 0};
+  return pos;
 }
 
-void Recorder::restore(const std::vector<unsigned char>& image, RecorderPosition pos) {
+void Recorder::restore(const std::vector<unsigned char>& image, const RecorderPosition& pos) {
   Impl& im = *impl_;
   im.require_open("restore()");
   if (im.national.on_disk + im.national.pending != 0 || im.village)
@@ -1058,12 +1103,20 @@ void Recorder::restore(const std::vector<unsigned char>& image, RecorderPosition
                                       H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE),
                   what),
       H5Fclose);
-  for (Series* s : {&im.national, &im.province, &im.county})
+  PendingReader pending{pos.pending};
+  for (Series* s : {&im.national, &im.province, &im.county}) {
     im.copy_series(src.get(), *s, pos.records);
-  if (pos.snapshots > 0) {
+    pending.series(*s);
+  }
+  if (pending.at >= pos.pending.size())
+    throw std::runtime_error("HDF5 recorder: buffered records are cut");
+  if (pos.pending[pending.at++] != '\0') {
     im.open_village_series();
     im.copy_series(src.get(), *im.village, pos.snapshots);
+    pending.series(*im.village);
   }
+  if (pending.at != pos.pending.size())
+    throw std::runtime_error("HDF5 recorder: buffered records have extra bytes");
   im.check(src.close(), what);
 }
 

@@ -30,9 +30,11 @@ struct Provenance {
   std::string geography_csv;  // the village table's text when the geography came from a CSV
 };
 
-// How far a recorder has come: time-series records and village snapshots appended.
+// How far a recorder has come: time-series records and village snapshots written to the file,
+// and the records still buffered (opaque bytes, read back by restore()).
 struct RecorderPosition {
   std::uint64_t records = 0, snapshots = 0;
+  std::string pending;
 };
 
 class Recorder {
@@ -56,13 +58,14 @@ class Recorder {
 
   const std::string& final_path() const;
 
-  // Checkpoints (run/checkpoint.hpp): writes every buffered record to the file and returns the
-  // position with an image of the file so far (the records are only in the image, not flushed
-  // differently: the content hash does not depend on block boundaries).
+  // Checkpoints (run/checkpoint.hpp): flushes the file to disk and returns its image with the
+  // position, including the records still buffered (they stay buffered: a checkpoint does not
+  // change when blocks are written).
   RecorderPosition checkpoint(std::vector<unsigned char>& image);
-  // Resuming: copies the first `pos` records and snapshots of every series from an image taken
-  // by checkpoint() in a run of the same scenario into this new recorder (before any append).
-  void restore(const std::vector<unsigned char>& image, RecorderPosition pos);
+  // Resuming: copies the records and snapshots of every series in `pos` from an image taken by
+  // checkpoint() in a run of the same scenario into this new recorder (before any append), and
+  // buffers the pending ones again.
+  void restore(const std::vector<unsigned char>& image, const RecorderPosition& pos);
 
  private:
   struct Impl;

@@ -286,6 +286,7 @@ std::uint64_t write_checkpoint(const std::string& path, const Scenario& sc, cons
   put(sink, w);
   put(sink, pos.records);
   put(sink, pos.snapshots);
+  put(sink, pos.pending);
   put(sink, image);
   const std::uint64_t body = data.size() - kHeadBytes;
   std::memcpy(data.data() + 16, &body, 8);
@@ -371,6 +372,7 @@ std::shared_ptr<const Checkpoint> Checkpoint::load(const std::string& path) {
     ck->world_end_ = static_cast<std::size_t>(r.p - data.data());
     get(r, ck->pos_.records);
     get(r, ck->pos_.snapshots);
+    get(r, ck->pos_.pending);
     get(r, ck->image_);
     if (r.left != 0) throw Damaged("it has bytes after its end");
   } catch (const Damaged& e) {
