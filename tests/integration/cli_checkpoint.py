@@ -41,9 +41,11 @@ def run(*args, ok=(0,), cwd=None):
     return p
 
 
-def check(cond, what):
+def check(cond, what, detail=""):
     print("ok  " if cond else "FAIL", what)
     if not cond:
+        if detail:
+            print("      ", detail.strip()[-600:].replace("\n", "\n       "))
         FAILURES.append(what)
 
 
@@ -85,7 +87,7 @@ def test_run_sigterm_and_resume(tmp):
     proc = subprocess.Popen([BIN, "run", BASELINE, "--set", YEARS, "--out", out, "--threads", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     rc, _, err = sigterm_when(proc, lambda: os.path.exists(out + ".partial"), 0.3)
-    check(rc == 75, f"SIGTERM: exit 75 (got {rc}): {err[-300:]}")
+    check(rc == 75, f"SIGTERM: exit 75 (got {rc})", err)
     check(f"wrote the checkpoint {ckpt}" in err, "SIGTERM: the checkpoint is named")
     check(f"resume with: ruralsim run --resume {ckpt}" in err, "SIGTERM: how to resume")
     check(os.path.exists(ckpt), "SIGTERM: the checkpoint exists")
@@ -107,7 +109,8 @@ def test_run_sigterm_and_resume(tmp):
     per = os.path.join(tmp, "p.h5")
     p = run("run", BASELINE, "--set", YEARS, "--out", per, "--checkpoint-every", "520")
     check(content_hash(per) == href, "--checkpoint-every 520: same content hash")
-    check("3 checkpoints written" in p.stdout, f"--checkpoint-every: counted: {p.stdout[-300:]}")
+    check("3 checkpoints written" in p.stdout, "--checkpoint-every: 3 checkpoints written",
+          p.stdout)
     check(not os.path.exists(per + ".ckpt"), "--checkpoint-every: removed at the end")
     return saved
 
@@ -116,11 +119,10 @@ def test_refusals(tmp, saved):
     tiny = os.path.join(SRC, "scenarios", "tiny.yaml")
     out = os.path.join(tmp, "r.h5")
     p = run("run", tiny, "--resume", saved, "--out", out, ok=(2,))
-    check("another scenario" in p.stderr and "baseline" in p.stderr,
-          f"other scenario refused: {p.stderr.strip()}")
+    check("another scenario" in p.stderr and "baseline" in p.stderr, "other scenario refused",
+          p.stderr)
     p = run("run", "--resume", saved, "--seed", "9", "--out", out, ok=(2,))
-    check("another scenario" in p.stderr and "seed 9" in p.stderr,
-          f"other seed refused: {p.stderr.strip()}")
+    check("another scenario" in p.stderr and "seed 9" in p.stderr, "other seed refused", p.stderr)
     data = open(saved, "rb").read()
     version = run("--version").stdout.split()[1]
     assert data[32:32 + len(version)] == version.encode()
@@ -138,8 +140,7 @@ def test_refusals(tmp, saved):
         with open(bad, "wb") as f:
             f.write(content)
         p = run("run", "--resume", bad, "--out", out, ok=(2,))
-        check(message in p.stderr and bad in p.stderr,
-              f"{what}: exit 2, '{message}': {p.stderr.strip()[:300]}")
+        check(message in p.stderr and bad in p.stderr, f"{what}: exit 2, '{message}'", p.stderr)
     check(not os.path.exists(out), "refused checkpoints wrote no output")
 
 
@@ -164,12 +165,13 @@ arms:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     rc, _, err = sigterm_when(
         proc, lambda: any(f.endswith(".partial") for f in os.listdir(runs)), 0.3)
-    check(rc == 75, f"sweep SIGTERM: exit 75 (got {rc}): {err.strip()[-300:]}")
+    check(rc == 75, f"sweep SIGTERM: exit 75 (got {rc})", err)
     ckpts = [f for f in os.listdir(runs) if f.endswith(".ckpt")]
     check(len(ckpts) == 1, f"sweep SIGTERM: one runs/<id>.ckpt ({ckpts})")
     check(not [f for f in os.listdir(runs) if f.endswith(".partial")], "sweep: no .partial left")
     p = run("sweep", "run", d, "--jobs", "1")
-    check("1 runs resumed from a checkpoint" in p.stdout, f"sweep resumes: {p.stdout.strip()}")
+    check("1 runs resumed from a checkpoint" in p.stdout, "sweep resumes the checkpointed run",
+          p.stdout)
     check(not [f for f in os.listdir(runs) if f.endswith(".ckpt")], "sweep: checkpoints removed")
     run("sweep", "run", ref, "--jobs", "2")
     for f in sorted(os.listdir(os.path.join(ref, "runs"))):
