@@ -175,8 +175,6 @@ RunOutcome run_scenario(const Scenario& sc, const std::string& out_path, const R
                       i_inc = iv("mean_household_income"), i_gini = iv("gini_income");
     sim.run([&](const Simulation& s) {
       if (opt.stop.stop_requested()) throw RunStopped("stopped");
-      const bool term = opt.checkpoint_stop.stop_requested();
-      if (term && opt.checkpoint_path.empty()) throw RunStopped("stopped");
       const Record& r = s.last_record();
       const int done = s.clock().tick;
       if (r.tick == done - 1) {
@@ -200,6 +198,8 @@ RunOutcome run_scenario(const Scenario& sc, const std::string& out_path, const R
                         y.stores, y.tv});
       }
       // At a tick boundary: a checkpoint when due or asked for (not after the last tick).
+      const bool term = opt.checkpoint_stop.stop_requested();
+      if (term && opt.checkpoint_path.empty() && !s.finished()) throw RunStopped("stopped");
       if (!s.finished() && !opt.checkpoint_path.empty()) {
         const bool due = opt.checkpoint_every > 0 && done % opt.checkpoint_every == 0;
         if (due || term) checkpoint(s);
