@@ -341,7 +341,8 @@ int sweep_submit(const Opts& o) {
     s += "pid=$!\n";
     s += "trap 'kill -TERM \"$pid\"' TERM\n";
     s += "wait \"$pid\"; rc=$?\n";
-    s += "while kill -0 \"$pid\" 2>/dev/null; do wait \"$pid\"; rc=$?; done\n";
+    s += "# a wait cut short by the trap returns >128: wait again for the run's own status\n";
+    s += "if [ \"$rc\" -gt 128 ]; then wait \"$pid\"; rc=$?; fi\n";
     s += "if [ \"$rc\" -eq 75 ]; then\n";
     s += "  scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\n";
     s += "fi\n";

@@ -6,8 +6,10 @@ usage: slurm_sweep.py RURALSIM_BINARY SOURCE_DIR
 Starts munged (unless one already answers) and a private slurmctld + slurmd with their own
 slurm.conf, spool and state directories in a temporary directory; plans the tiny 2 x 3 sweep,
 submits it with `ruralsim sweep submit --slurm`, waits for the array, collects, and checks that
-the result is bit-identical to the same sweep run locally. It stops the daemons it started by
-their pid. Needs root and the Debian packages slurmctld, slurmd, slurm-client and munge
+the result is bit-identical to the same sweep run locally. Then it sends SIGTERM to a running
+task submitted with --requeue (as Slurm does before a time limit) and checks that the run
+checkpoints, the task requeues itself and the resumed run equals a local one. It stops the
+daemons it started by their pid. Needs root and the Debian packages slurmctld, slurmd, slurm-client and munge
 (`./run.sh test` installs them when run as root); otherwise it exits 77 (ctest: skipped) and
 says why.
 """
@@ -76,6 +78,51 @@ def munge_works():
         return dec.returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
+
+
+def checkpoint_and_requeue(tmp, env):
+    """SIGTERM to a running task, as Slurm sends before a time limit: its run writes a
+    checkpoint, the task (submitted with --requeue) requeues itself, and the requeued task
+    resumes the run; the result equals a local run."""
+    t0 = time.time()
+    sf = os.path.join(tmp, "ck.yaml")
+    with open(sf, "w") as f:
+        f.write(f"name: ck\nbase: {os.path.join(SRC, 'scenarios', 'baseline.yaml')}\n"
+                "replicates: 1\nmaster_seed: 5\n"
+                "set: {simulation.years: 40, output.village_snapshots: false}\n"
+                "arms:\n  - name: a\n")
+    remote, local = os.path.join(tmp, "ck_remote"), os.path.join(tmp, "ck_local")
+    sh(BIN, "sweep", "plan", sf, "--out", remote)
+    p = sh(BIN, "sweep", "submit", remote, "--slurm", "--time", "00:10:00", "--cpus-per-task", "1",
+           "--requeue", env=env)
+    job = p.stdout.strip().splitlines()[-1].split()[-1]
+    runs = os.path.join(remote, "runs")
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(f.endswith(".partial") for f in os.listdir(runs)):
+        time.sleep(0.05)
+    time.sleep(0.5)
+    sh("scancel", "--batch", "--signal=TERM", job, env=env)
+    saw_checkpoint = False
+    deadline = time.time() + 400
+    while time.time() < deadline:
+        saw_checkpoint = saw_checkpoint or any(f.endswith(".ckpt") for f in os.listdir(runs))
+        q = sh("squeue", "-h", "-j", job, env=env, check=False).stdout.strip()
+        if not q and os.path.exists(os.path.join(runs, "r0000.h5")):
+            break
+        time.sleep(0.2)
+    else:
+        raise RuntimeError(f"job {job} did not finish after the requeue: {q}")
+    log = open(os.path.join(remote, "slurm", "logs", "task_0.log")).read()
+    assert saw_checkpoint, "no checkpoint was written after SIGTERM:\n" + log
+    assert "1 runs resumed from a checkpoint" in log, log
+    assert not [f for f in os.listdir(runs) if f.endswith(".ckpt")], os.listdir(runs)
+    sh(BIN, "sweep", "plan", sf, "--out", local)
+    sh(BIN, "sweep", "run", local)
+    with h5py.File(os.path.join(remote, "runs", "r0000.h5"), "r") as a, \
+            h5py.File(os.path.join(local, "runs", "r0000.h5"), "r") as b:
+        assert a.attrs["content_hash"] == b.attrs["content_hash"]
+    print(f"SIGTERM to a Slurm task: checkpoint, requeue, resume; result bit-identical to a local "
+          f"run ({time.time() - t0:.1f}s)")
 
 
 def main():
@@ -184,6 +231,7 @@ PartitionName=test Nodes={host} Default=YES MaxTime=INFINITE State=UP
                     assert np.array_equal(a[g][k][()], b[g][k][()], equal_nan=True), f"{g}/{k}"
         print(f"Slurm sweep of 6 runs bit-identical to the local sweep; daemons up in "
               f"{t_up:.1f}s, whole cycle {time.time() - t0:.1f}s")
+        checkpoint_and_requeue(tmp, env)
         ok = True
     finally:
         for pid, name in reversed(started):
