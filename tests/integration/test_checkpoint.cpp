@@ -159,7 +159,7 @@ TEST_CASE(
   fs::remove_all(dir);
 }
 
-TEST_CASE("periodic checkpoints leave the result unchanged; a run resumes from the last one",
+TEST_CASE("periodic checkpoints leave the result unchanged, and a run resumes from the last one",
           "[checkpoint]") {
   const auto dir = temp_dir("periodic");
   // recording every 5 ticks: checkpoints at 13, 26, ... fall between records, with flows pending
