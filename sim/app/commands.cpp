@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include <map>
 #include <sstream>
 #include <stop_token>
+#include <thread>
 
 #include "app/report_command.hpp"
 #include "build_info.hpp"
@@ -33,6 +35,7 @@
 #include "model/outputs.hpp"
 #include "policy/intervention.hpp"
 #include "policy/intervention_keys.hpp"
+#include "run/checkpoint.hpp"
 #include "run/run.hpp"
 #include "run/verify.hpp"
 #include "sweep/archive.hpp"
@@ -49,6 +52,10 @@ extern "C" void on_signal(int sig) {
 struct Interrupted : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// Exit status of a run stopped by SIGTERM after writing a checkpoint (EX_TEMPFAIL: try again,
+// with --resume).
+constexpr int kExitCheckpointed = 75;
 
 const char* const kMainHelp = R"(ruralsim - agent-based simulation of rural e-commerce development
 
@@ -75,10 +82,12 @@ options:
   --version               print the version and exit
   --help                  this text
 
-Exit status: 0 success, 2 bad input or usage, 1 other failure, 130 interrupted.
+Exit status: 0 success, 2 bad input or usage, 1 other failure, 130 interrupted,
+75 stopped by SIGTERM after writing a checkpoint (run: resume with --resume).
 )";
 
 const char* const kRunHelp = R"(usage: ruralsim run SCENARIO.yaml [options]
+       ruralsim run [SCENARIO.yaml] --resume CHECKPOINT [options]
 
   --out FILE          output file (default outputs/<name>_seed<seed>.h5; an existing default
                       file is never overwritten: a numbered name is used instead)
@@ -93,8 +102,21 @@ const char* const kRunHelp = R"(usage: ruralsim run SCENARIO.yaml [options]
   --geography-cache DIR  keep built province-table geographies in DIR and reuse them
                       (default: the environment variable RURALSIM_CACHE; unset: no cache)
 
+  --checkpoint-every N  write a checkpoint every N ticks (e.g. 52: yearly), atomically
+  --checkpoint FILE   where checkpoints go (default: the output file + .ckpt; with --resume,
+                      the checkpoint resumed from); removed when the run completes
+  --resume FILE       continue the run saved in checkpoint FILE: the scenario, overrides,
+                      output and checkpoint interval come from it (a SCENARIO.yaml, --set,
+                      --seed, --replicate given as well must match it). The result is
+                      bit-identical to an uninterrupted run (same content hash), for any
+                      --threads. A checkpoint of another ruralsim build or scenario, or a
+                      damaged one, is refused (exit 2).
+
 The run prints a progress line on stderr and a summary on stdout, and names the HDF5 file.
 The file is written under a temporary name and renamed only when complete.
+Ctrl-C (SIGINT) stops the run and keeps no file. SIGTERM (what Slurm sends before a time
+limit) writes a checkpoint at the end of the tick being run, names it and how to resume, and
+exits with status 75.
 )";
 
 const char* const kValidateHelp =
@@ -219,25 +241,39 @@ std::string default_out(const Scenario& sc) {
   return path;
 }
 
-// The CLI layer over run_scenario(): Ctrl-C / SIGTERM stop the run, progress on stderr.
+// The CLI layer over run_scenario(): Ctrl-C stops the run; SIGTERM stops it too, after a
+// checkpoint when `base.checkpoint_path` is set; progress on stderr.
 RunOutcome execute(const Scenario& sc, const std::string& out_path, int threads, bool quiet,
-                   const std::string& command_line, bool overwrite = true) {
-  std::stop_source stop;
-  RunOptions opt;
+                   const std::string& command_line, bool overwrite = true,
+                   RunOptions opt = RunOptions{}) {
+  std::stop_source stop, term;
   opt.threads = threads;
   opt.stop = stop.get_token();
+  opt.checkpoint_stop = term.get_token();
   opt.command_line = command_line;
   opt.overwrite = overwrite;
   std::unique_ptr<Progress> shown;
   opt.progress = [&](const RunProgress& p) {
-    if (g_signal) stop.request_stop();
     if (!shown) shown = std::make_unique<Progress>(p.total_ticks, quiet);
     shown->update(p.ticks_done, p.year, p.tick_in_year, p.stores, p.taobao_villages);
   };
   g_signal = 0;
   auto old_int = std::signal(SIGINT, on_signal);
   auto old_term = std::signal(SIGTERM, on_signal);
+  // Signals become stop requests, seen by the run at the next tick boundary.
+  std::jthread watch([&](std::stop_token st) {
+    while (!st.stop_requested()) {
+      const int sig = g_signal.load();
+      if (sig == SIGTERM)
+        term.request_stop();
+      else if (sig != 0)
+        stop.request_stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
   auto restore = [&] {
+    watch.request_stop();
+    watch.join();
     if (shown) shown->finish();
     std::signal(SIGINT, old_int);
     std::signal(SIGTERM, old_term);
@@ -269,20 +305,26 @@ void print_summary(const Scenario& sc, const RunOutcome& o) {
                 y.income, y.gini);
   std::printf("\nwall time %s, peak memory %.0f MiB\n", format_duration(o.wall).c_str(),
               peak_rss_mib());
+  if (o.resumed_at > 0) std::printf("resumed at tick %d\n", o.resumed_at);
+  if (o.checkpoints > 0)
+    std::printf("%d checkpoints written in %s (the last %.1f MiB); removed at the end\n",
+                o.checkpoints, format_duration(o.checkpoint_seconds).c_str(),
+                static_cast<double>(o.checkpoint_bytes) / (1024.0 * 1024.0));
   std::printf("wrote %s\ncontent hash %s\n", o.path.c_str(), o.hash.c_str());
 }
 
 int cmd_run(const std::vector<std::string>& argv) {
-  const Args a = parse_args(
-      argv, 1,
-      {"--out", "--seed", "--replicate", "--threads", "--set", "--max-memory", "--geography-cache"},
-      {"--quiet", "--overwrite"}, "run");
+  const Args a = parse_args(argv, 1,
+                            {"--out", "--seed", "--replicate", "--threads", "--set", "--max-memory",
+                             "--geography-cache", "--checkpoint-every", "--checkpoint", "--resume"},
+                            {"--quiet", "--overwrite"}, "run");
   if (a.opts.count("--geography-cache")) set_geography_cache_dir(a.opts.at("--geography-cache"));
   if (a.help) {
     std::fputs(kRunHelp, stdout);
     return 0;
   }
-  if (a.positional.size() != 1)
+  const bool resume = a.opts.count("--resume") > 0;
+  if (a.positional.size() != 1 && !(resume && a.positional.empty()))
     throw UsageError("ruralsim run: expected one scenario file\n\n" + std::string(kRunHelp));
   std::vector<std::string> sets;
   if (a.opts.count("--seed"))
@@ -295,7 +337,16 @@ int cmd_run(const std::vector<std::string>& argv) {
   const int threads = static_cast<int>(int_opt(a, "--threads", 0, 1, 1024));
   const bool quiet = a.opts.count("--quiet") > 0;
   if (a.opts.count("--out")) check_output_path(a.opts.at("--out"), "--out");
-  Scenario sc = load_scenario(a.positional[0], sets);
+  RunOptions ro;
+  ro.checkpoint_every = static_cast<int>(int_opt(a, "--checkpoint-every", 0, 1, 100000000));
+  if (resume) {
+    ro.resume = Checkpoint::load(a.opts.at("--resume"));
+    if (!a.opts.count("--checkpoint-every"))
+      ro.checkpoint_every = ro.resume->info().checkpoint_every;
+  }
+  Scenario sc = resume && a.positional.empty() ? ro.resume->scenario(sets)
+                                               : load_scenario(a.positional[0], sets);
+  if (resume) ro.resume->check_compatible(sc);
   check_memory(a, sc);
   std::string out;
   if (a.opts.count("--out")) {
@@ -303,12 +354,29 @@ int cmd_run(const std::vector<std::string>& argv) {
     if (std::filesystem::exists(out) && !a.opts.count("--overwrite"))
       throw InputError("--out " + out +
                        ": exists already; choose another --out or add --overwrite");
+  } else if (resume) {
+    out = ro.resume->info().out_path;
+    if (std::filesystem::exists(out) && !a.opts.count("--overwrite"))
+      throw InputError("--resume " + ro.resume->path() + ": the output " + out +
+                       " exists already (the run was completed); add --overwrite to replace it");
   } else {
     out = default_out(sc);
   }
+  ro.checkpoint_path = a.opts.count("--checkpoint") ? a.opts.at("--checkpoint")
+                       : resume                     ? ro.resume->path()
+                                                    : out + ".ckpt";
   std::string cmdline = "ruralsim";
   for (const auto& s : argv) cmdline += " " + s;
-  const RunOutcome o = execute(sc, out, threads, quiet, cmdline, a.opts.count("--overwrite") > 0);
+  RunOutcome o;
+  try {
+    o = execute(sc, out, threads, quiet, cmdline, a.opts.count("--overwrite") > 0, ro);
+  } catch (const RunCheckpointed& c) {
+    std::fprintf(stderr,
+                 "\nruralsim: SIGTERM: stopped after tick %d of %d and wrote the checkpoint %s\n"
+                 "resume with: ruralsim run --resume %s\n",
+                 c.ticks_done, c.total_ticks, c.checkpoint.c_str(), c.checkpoint.c_str());
+    return kExitCheckpointed;
+  }
   if (!quiet)
     print_summary(sc, o);
   else

@@ -61,6 +61,10 @@ class Simulation {
   const std::vector<double>& last_village_snapshot() const { return snapshot_; }
   std::size_t var_index(const char* name) const;
 
+  // Resuming from a checkpoint: the world's state has been restored (run/checkpoint.hpp) and
+  // the next step() runs tick `tick`.
+  void resume_at(std::int32_t tick) { clock_.tick = tick; }
+
   void set_recorder(Recorder* rec) { recorder_ = rec; }
   // When set, step() adds the wall time of each phase to *t (nothing is timed otherwise).
   void set_phase_timer(PhaseSeconds* t) { phase_seconds_ = t; }

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <numeric>
 #include <stdexcept>
 #include <system_error>
@@ -639,6 +641,58 @@ struct Recorder::Impl {
     check(s.group.close(), "closing " + s.path);
   }
 
+  void open_village_series() {
+    if (village) return;
+    village = std::make_unique<Series>();
+    open_series(*village, "village_annual", "Annual per-village snapshots", "year", Kind::I32,
+                "year", "Calendar year of the snapshot", false, "village", villages,
+                "Village index (0-based, see /geography/villages)", village_vars);
+  }
+
+  // ---- checkpoints -------------------------------------------------------------------------
+
+  // Copies rows [0, rows) of every column of `s` from the same datasets of `src` (a file image
+  // written by this recorder's layout), one block of flush_rows rows at a time.
+  void copy_series(hid_t src, Series& s, hsize_t rows) {
+    for (Column& c : s.cols) {
+      const std::string what = "restoring " + c.path + " from the checkpoint";
+      Handle sds(check_id(H5Dopen2(src, c.path.c_str(), H5P_DEFAULT), what), H5Dclose);
+      Handle sspace(check_id(H5Dget_space(sds.get()), what), H5Sclose);
+      hsize_t sdims[2] = {0, 0};
+      if (check(H5Sget_simple_extent_ndims(sspace.get()), what) != c.rank)
+        throw std::runtime_error("HDF5 recorder: " + what + ": rank differs");
+      check(H5Sget_simple_extent_dims(sspace.get(), sdims, nullptr), what);
+      if (sdims[0] < rows || (c.rank == 2 && sdims[1] != c.width))
+        throw std::runtime_error("HDF5 recorder: " + what + ": the checkpoint holds " +
+                                 std::to_string(sdims[0]) + " records, expected " +
+                                 std::to_string(rows));
+      const hsize_t dims[2] = {rows, c.width};
+      check(H5Dset_extent(c.ds.get(), dims), what);
+      for (hsize_t r0 = 0; r0 < rows; r0 += s.flush_rows) {
+        const hsize_t n = std::min<hsize_t>(s.flush_rows, rows - r0);
+        const hsize_t start[2] = {r0, 0};
+        const hsize_t count[2] = {n, c.width};
+        if (n * c.width == 0) continue;
+        c.buf.resize(n * c.width * elem_size(c.kind));
+        Handle mspace(check_id(H5Screate_simple(c.rank, count, nullptr), what), H5Sclose);
+        check(H5Sselect_hyperslab(sspace.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
+              what);
+        check(H5Dread(sds.get(), le_type(c.kind), mspace.get(), sspace.get(), H5P_DEFAULT,
+                      c.buf.data()),
+              what);
+        Handle fspace(check_id(H5Dget_space(c.ds.get()), what), H5Sclose);
+        check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
+              what);
+        check(H5Dwrite(c.ds.get(), le_type(c.kind), mspace.get(), fspace.get(), H5P_DEFAULT,
+                       c.buf.data()),
+              what);
+      }
+      c.buf.clear();
+    }
+    s.on_disk = rows;
+    s.pending = 0;
+  }
+
   // ---- events, hash, provenance ------------------------------------------------------------
 
   void write_events(const std::vector<Event>& events) {
@@ -937,12 +991,7 @@ void Recorder::append_village_snapshot(std::int32_t year, const std::vector<doub
                                 std::to_string(im.villages * im.nvars) + " (file '" +
                                 im.final_path + "')");
   }
-  if (!im.village) {
-    im.village = std::make_unique<Series>();
-    im.open_series(*im.village, "village_annual", "Annual per-village snapshots", "year", Kind::I32,
-                   "year", "Calendar year of the snapshot", false, "village", im.villages,
-                   "Village index (0-based, see /geography/villages)", im.village_vars);
-  }
+  im.open_village_series();
   Impl::push_value(im.village->cols[0], year);
   im.push_vars(*im.village, village);
   im.end_record(*im.village);
@@ -979,6 +1028,96 @@ std::string Recorder::commit(const std::vector<Event>& events, Provenance prov) 
 
 const std::string& Recorder::final_path() const {
   return impl_->final_path;
+}
+
+namespace {
+
+void put_u64(std::string& out, std::uint64_t v) {
+  out.append(reinterpret_cast<const char*>(&v), 8);
+}
+
+// The buffered records of a series: their count, then each column's bytes.
+void put_pending(std::string& out, const Series& s) {
+  put_u64(out, s.pending);
+  for (const Column& c : s.cols) {
+    put_u64(out, c.buf.size());
+    out.append(reinterpret_cast<const char*>(c.buf.data()), c.buf.size());
+  }
+}
+
+struct PendingReader {
+  const std::string& in;
+  std::size_t at = 0;
+  std::uint64_t u64() {
+    if (in.size() - at < 8) throw std::runtime_error("HDF5 recorder: buffered records are cut");
+    std::uint64_t v = 0;
+    std::memcpy(&v, in.data() + at, 8);
+    at += 8;
+    return v;
+  }
+  void series(Series& s) {
+    const std::uint64_t n = u64();
+    if (n >= s.flush_rows)
+      throw std::runtime_error("HDF5 recorder: too many buffered records in " + s.path);
+    for (Column& c : s.cols) {
+      const std::uint64_t bytes = u64();
+      if (bytes != n * c.width * elem_size(c.kind) || in.size() - at < bytes)
+        throw std::runtime_error("HDF5 recorder: buffered records of " + c.path +
+                                 " have the wrong size");
+      c.buf.assign(in.data() + at, in.data() + at + bytes);
+      at += bytes;
+    }
+    s.pending = n;
+  }
+};
+
+}  // namespace
+
+RecorderPosition Recorder::checkpoint(std::vector<unsigned char>& image) {
+  Impl& im = *impl_;
+  im.require_open("checkpoint()");
+  RecorderPosition pos;
+  pos.records = im.national.on_disk;
+  pos.snapshots = im.village ? im.village->on_disk : 0;
+  for (const Series* s : {&im.national, &im.province, &im.county}) put_pending(pos.pending, *s);
+  pos.pending.push_back(im.village ? '\1' : '\0');
+  if (im.village) put_pending(pos.pending, *im.village);
+  // After a flush the file on disk is complete and consistent (superblock, metadata, data);
+  // its bytes are the image.
+  im.check(H5Fflush(im.file.get(), H5F_SCOPE_GLOBAL), "flushing the file for a checkpoint");
+  std::ifstream in(im.partial_path, std::ios::binary);
+  image.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof())
+    throw std::runtime_error("cannot read '" + im.partial_path + "' for a checkpoint");
+  return pos;
+}
+
+void Recorder::restore(const std::vector<unsigned char>& image, const RecorderPosition& pos) {
+  Impl& im = *impl_;
+  im.require_open("restore()");
+  if (im.national.on_disk + im.national.pending != 0 || im.village)
+    throw std::logic_error("HDF5 recorder: restore() after records were appended");
+  const std::string what = "opening the output image of the checkpoint";
+  Handle src(
+      im.check_id(H5LTopen_file_image(const_cast<unsigned char*>(image.data()), image.size(),
+                                      H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE),
+                  what),
+      H5Fclose);
+  PendingReader pending{pos.pending};
+  for (Series* s : {&im.national, &im.province, &im.county}) {
+    im.copy_series(src.get(), *s, pos.records);
+    pending.series(*s);
+  }
+  if (pending.at >= pos.pending.size())
+    throw std::runtime_error("HDF5 recorder: buffered records are cut");
+  if (pos.pending[pending.at++] != '\0') {
+    im.open_village_series();
+    im.copy_series(src.get(), *im.village, pos.snapshots);
+    pending.series(*im.village);
+  }
+  if (pending.at != pos.pending.size())
+    throw std::runtime_error("HDF5 recorder: buffered records have extra bytes");
+  im.check(src.close(), what);
 }
 
 }  // namespace ruralsim

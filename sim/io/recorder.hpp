@@ -30,6 +30,13 @@ struct Provenance {
   std::string geography_csv;  // the village table's text when the geography came from a CSV
 };
 
+// How far a recorder has come: time-series records and village snapshots written to the file,
+// and the records still buffered (opaque bytes, read back by restore()).
+struct RecorderPosition {
+  std::uint64_t records = 0, snapshots = 0;
+  std::string pending;
+};
+
 class Recorder {
  public:
   // Creates `final_path + ".partial"`; writes the geography tables.
@@ -50,6 +57,15 @@ class Recorder {
   std::string commit(const std::vector<Event>& events, Provenance prov);
 
   const std::string& final_path() const;
+
+  // Checkpoints (run/checkpoint.hpp): flushes the file to disk and returns its image with the
+  // position, including the records still buffered (they stay buffered: a checkpoint does not
+  // change when blocks are written).
+  RecorderPosition checkpoint(std::vector<unsigned char>& image);
+  // Resuming: copies the records and snapshots of every series in `pos` from an image taken by
+  // checkpoint() in a run of the same scenario into this new recorder (before any append), and
+  // buffers the pending ones again.
+  void restore(const std::vector<unsigned char>& image, const RecorderPosition& pos);
 
  private:
   struct Impl;

@@ -54,34 +54,20 @@ const char* event_entity_level(EventKind k, std::int64_t entity) {
 }
 
 void MerchantStore::resize(std::size_t n) {
-  std::apply([&](auto... f) { ((this->*f).resize(n), ...); }, state_fields());
+  std::apply([&](auto... f) { ((this->*f).resize(n), ...); }, per_store_fields());
   std::apply([&](auto... f) { ((this->*f).resize(n), ...); }, scratch_fields());
 }
 
 void MerchantStore::copy_entry(const MerchantStore& s, std::size_t i, std::size_t j) {
-  std::apply([&](auto... f) { (((this->*f)[j] = (s.*f)[i]), ...); }, state_fields());
+  std::apply([&](auto... f) { (((this->*f)[j] = (s.*f)[i]), ...); }, per_store_fields());
 }
 
 void StreamerStore::copy_entry(const StreamerStore& s, std::size_t i, std::size_t j) {
-  county[j] = s.county[i];
-  village[j] = s.village[i];
-  alive[j] = s.alive[i];
-  trained[j] = s.trained[i];
-  skill[j] = s.skill[i];
-  followers[j] = s.followers[i];
-  birth_tick[j] = s.birth_tick[i];
-  commission_year[j] = s.commission_year[i];
+  std::apply([&](auto... f) { (((this->*f)[j] = (s.*f)[i]), ...); }, per_streamer_fields());
 }
 
 void StreamerStore::resize(std::size_t n) {
-  county.resize(n);
-  village.resize(n);
-  alive.resize(n);
-  trained.resize(n);
-  skill.resize(n);
-  followers.resize(n);
-  birth_tick.resize(n);
-  commission_year.resize(n);
+  std::apply([&](auto... f) { ((this->*f).resize(n), ...); }, per_streamer_fields());
 }
 
 void init_state(World& w, const StepCtx& ctx) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "core/params.hpp"
@@ -13,6 +14,32 @@
 namespace ruralsim {
 
 using Id = std::uint32_t;
+
+// Field lists. Every struct of run state names its members once, as member pointers:
+// `state_fields()` (saved in a checkpoint and restored), `scratch_fields()` (recomputed before
+// use, never saved) and, for World, `derived_fields()` (rebuilt from the scenario). resize, the
+// per-tick rebuild copy and the checkpoint (run/checkpoint.cpp) are driven by these lists, and
+// `fields_cover<T>()` (checked by a static_assert after each struct) fails to compile when a
+// member is in no list.
+template <class P>
+struct member_type;
+template <class C, class M>
+struct member_type<M C::*> {
+  using type = M;
+};
+template <class Tuple>
+constexpr std::size_t member_bytes(Tuple t) {
+  return std::apply(
+      [](auto... f) {
+        return (std::size_t{0} + ... + sizeof(typename member_type<decltype(f)>::type));
+      },
+      t);
+}
+// True when the listed members fill T exactly (up to the tail padding of T).
+template <class T>
+constexpr bool fields_cover(std::size_t listed) {
+  return (listed + alignof(T) - 1) / alignof(T) * alignof(T) == sizeof(T);
+}
 
 struct Category {
   std::string name;
@@ -51,11 +78,26 @@ struct Geography {
   std::vector<std::uint64_t> nbr_offset;
   std::vector<Id> nbr_index;
 
+  // Every column (all derived from the scenario; a checkpoint stores their hash).
+  static constexpr auto fields() {
+    using G = Geography;
+    return std::make_tuple(
+        &G::province_name, &G::province_industrial_base, &G::province_rollout_offset,
+        &G::county_province, &G::county_code, &G::county_x, &G::county_y, &G::county_poverty,
+        &G::county_specialty, &G::county_village_begin, &G::county_village_end, &G::town_county,
+        &G::town_code, &G::town_x, &G::town_y, &G::town_village_begin, &G::town_village_end,
+        &G::village_code, &G::village_town, &G::village_county, &G::village_province, &G::village_x,
+        &G::village_y, &G::households, &G::dist_seat, &G::specialty, &G::strength, &G::base_income,
+        &G::nbr_offset, &G::nbr_index);
+  }
+
   std::size_t provinces() const { return province_name.size(); }
   std::size_t counties() const { return county_province.size(); }
   std::size_t towns() const { return town_county.size(); }
   std::size_t villages() const { return village_town.size(); }
 };
+static_assert(fields_cover<Geography>(member_bytes(Geography::fields())),
+              "Geography: a member is missing from fields()");
 
 // Online stores, grouped by village: merchants of village v are [offset[v], offset[v+1]).
 struct MerchantStore {
@@ -78,13 +120,17 @@ struct MerchantStore {
   std::vector<float> sales_org;
   std::vector<double> sales_live;
   std::size_t size() const { return village.size(); }
-  // The one list of the per-store state fields (member pointers): resize and the rebuild copy
-  // (and, later, a checkpoint) are driven by it. A new state field is added here only.
-  static constexpr auto state_fields() {
+  // The one list of the per-store state fields (member pointers): resize, the rebuild copy and
+  // the checkpoint are driven by it. A new state field is added here only.
+  static constexpr auto per_store_fields() {
     using M = MerchantStore;
     return std::make_tuple(&M::village, &M::category, &M::alive, &M::loss_ticks, &M::birth_tick,
                            &M::employees, &M::quality, &M::reputation, &M::brand, &M::profit_year,
                            &M::sales_year, &M::full_time, &M::base_rel);
+  }
+  // What a checkpoint saves: the offsets and the per-store state.
+  static constexpr auto state_fields() {
+    return std::tuple_cat(std::make_tuple(&MerchantStore::offset), per_store_fields());
   }
   // Per-tick scratch, recomputed before use every tick: resized with the state, never copied.
   static constexpr auto scratch_fields() {
@@ -95,6 +141,9 @@ struct MerchantStore {
   // Copies the state of entry i of `src` into entry j (the per-tick rebuild).
   void copy_entry(const MerchantStore& src, std::size_t i, std::size_t j);
 };
+static_assert(fields_cover<MerchantStore>(member_bytes(MerchantStore::state_fields()) +
+                                          member_bytes(MerchantStore::scratch_fields())),
+              "MerchantStore: a member is missing from state_fields() / scratch_fields()");
 
 // Livestreamers, grouped by home county: [offset[c], offset[c+1]).
 struct StreamerStore {
@@ -107,9 +156,23 @@ struct StreamerStore {
   std::vector<double> commission_year;  // trailing-year commission, RMB/yr
   std::vector<double> session_sales;    // per-tick scratch: this tick's selling potential
   std::size_t size() const { return county.size(); }
+  // Per-livestreamer state (resize, the rebuild copy, the checkpoint) and scratch, as for
+  // MerchantStore.
+  static constexpr auto per_streamer_fields() {
+    using S = StreamerStore;
+    return std::make_tuple(&S::county, &S::village, &S::alive, &S::trained, &S::skill,
+                           &S::followers, &S::birth_tick, &S::commission_year);
+  }
+  static constexpr auto state_fields() {
+    return std::tuple_cat(std::make_tuple(&StreamerStore::offset), per_streamer_fields());
+  }
+  static constexpr auto scratch_fields() { return std::make_tuple(&StreamerStore::session_sales); }
   void resize(std::size_t n);
   void copy_entry(const StreamerStore& src, std::size_t i, std::size_t j);
 };
+static_assert(fields_cover<StreamerStore>(member_bytes(StreamerStore::state_fields()) +
+                                          member_bytes(StreamerStore::scratch_fields())),
+              "StreamerStore: a member is missing from state_fields() / scratch_fields()");
 
 struct VillageState {
   std::vector<double> internet;       // I_v(t)
@@ -144,7 +207,27 @@ struct VillageState {
   std::vector<double> brand_mult;  // brand multiplier for the village specialty
   std::vector<double> quality_mult;
   std::vector<double> ship_subsidy;  // RMB per parcel
+
+  // Saved in a checkpoint: everything but the modifiers (also the per-tick values such as
+  // adopt_p, which cost little to keep).
+  static constexpr auto state_fields() {
+    using V = VillageState;
+    return std::make_tuple(
+        &V::internet, &V::u, &V::u_nbr, &V::stores, &V::station, &V::station_opened,
+        &V::station_low_ticks, &V::station_subsidised_until, &V::parcels_year, &V::taobao,
+        &V::taobao_year, &V::taobao_nbr, &V::sales_year, &V::delivery_days, &V::ship_cost, &V::wage,
+        &V::commission_year, &V::adopt_p, &V::eligible, &V::employment, &V::profitable, &V::gaining,
+        &V::considering, &V::gross_sum, &V::scale_sum, &V::expected_gross, &V::node_cost);
+  }
+  // The intervention modifiers, rebuilt at step 2 of every tick.
+  static constexpr auto scratch_fields() {
+    using V = VillageState;
+    return std::make_tuple(&V::tau, &V::brand_mult, &V::quality_mult, &V::ship_subsidy);
+  }
 };
+static_assert(fields_cover<VillageState>(member_bytes(VillageState::state_fields()) +
+                                         member_bytes(VillageState::scratch_fields())),
+              "VillageState: a member is missing from state_fields() / scratch_fields()");
 
 struct CountyState {
   std::vector<std::uint8_t> centre;
@@ -153,12 +236,24 @@ struct CountyState {
   // pending programme entries for the livestreamer store (filled at step 2, used at step 4)
   std::vector<std::int32_t> trained_pending;
   std::vector<double> trained_followers, trained_skill;
+  static constexpr auto state_fields() {
+    using C = CountyState;
+    return std::make_tuple(&C::centre, &C::centre_opened, &C::parcels_year, &C::trained_pending,
+                           &C::trained_followers, &C::trained_skill);
+  }
 };
+static_assert(fields_cover<CountyState>(member_bytes(CountyState::state_fields())),
+              "CountyState: a member is missing from state_fields()");
 
 struct TownState {
   std::vector<std::uint8_t> taobao;
   std::vector<std::int32_t> taobao_year;
+  static constexpr auto state_fields() {
+    return std::make_tuple(&TownState::taobao, &TownState::taobao_year);
+  }
 };
+static_assert(fields_cover<TownState>(member_bytes(TownState::state_fields())),
+              "TownState: a member is missing from state_fields()");
 
 struct Event {
   std::int32_t tick;
@@ -210,6 +305,28 @@ struct World {
   // the platform's demand offers a new store).
   std::vector<double> market_signal;
   std::int32_t tick = 0;
+
+  // The run state a checkpoint saves (structs are saved through their own state_fields()).
+  static constexpr auto state_fields() {
+    using W = World;
+    return std::make_tuple(&W::m, &W::ls, &W::v, &W::c, &W::t, &W::intervention_targets, &W::events,
+                           &W::vq, &W::cq, &W::vq_year, &W::new_stores, &W::market_signal,
+                           &W::tick);
+  }
+  // Rebuilt from the scenario when a run is resumed (a checkpoint stores the geography's hash;
+  // the categories are part of the scenario's).
+  static constexpr auto derived_fields() {
+    return std::make_tuple(&World::geo, &World::categories);
+  }
+  // Double buffers of the rebuilds and the rules in force (set at step 2 of every tick).
+  static constexpr auto scratch_fields() {
+    return std::make_tuple(&World::m_spare, &World::ls_spare, &World::rules);
+  }
 };
+static_assert(fields_cover<World>(member_bytes(World::state_fields()) +
+                                  member_bytes(World::derived_fields()) +
+                                  member_bytes(World::scratch_fields())),
+              "World: a member is missing from state_fields() / derived_fields() / "
+              "scratch_fields()");
 
 }  // namespace ruralsim

@@ -25,6 +25,7 @@
 #include "git_info.hpp"
 #include "io/input_file.hpp"
 #include "io/recorder.hpp"
+#include "run/checkpoint.hpp"
 
 namespace ruralsim {
 namespace {
@@ -110,7 +111,8 @@ double peak_rss_mib() {
 
 RunOutcome run_scenario(const Scenario& sc, const std::string& out_path, const RunOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
-  const std::string start_time = iso_now();
+  std::string start_time = iso_now();
+  if (opt.resume) opt.resume->check_compatible(sc);
   OutputLock lock(out_path);
   if (std::filesystem::exists(out_path) && !opt.overwrite)
     throw InputError(out_path + ": exists already; choose another output or allow overwriting");
@@ -132,6 +134,39 @@ RunOutcome run_scenario(const Scenario& sc, const std::string& out_path, const R
     Recorder rec(out_path, sim.world(), static_cast<int>(sc.params.simulation.ticks_per_year),
                  static_cast<int>(sc.params.simulation.start_year));
     sim.set_recorder(&rec);
+    double wall_before = 0;
+    if (opt.resume) {
+      opt.resume->restore(sim, &rec);
+      outcome.years = opt.resume->info().years;
+      outcome.resumed_at = opt.resume->info().tick;
+      wall_before = opt.resume->info().wall;
+      start_time = opt.resume->info().start_time;
+    }
+    const auto wall_now = [&] {
+      return wall_before +
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    const auto checkpoint = [&](const Simulation& s) {
+      const auto c0 = std::chrono::steady_clock::now();
+      CheckpointInfo info;
+      info.scenario_path = sc.path;
+      std::error_code ec;
+      info.scenario_dir =
+          std::filesystem::absolute(std::filesystem::path(sc.path).parent_path(), ec).string();
+      if (opt.resume) info.scenario_dir = opt.resume->info().scenario_dir;
+      info.scenario_input = sc.text;
+      info.scenario_resolved = resolved_yaml(sc);
+      info.overrides = sc.overrides;
+      info.out_path = std::filesystem::absolute(out_path, ec).string();
+      info.checkpoint_every = opt.checkpoint_every;
+      info.start_time = start_time;
+      info.wall = wall_now();
+      info.years = outcome.years;
+      outcome.checkpoint_bytes = write_checkpoint(opt.checkpoint_path, sc, s, &rec, info);
+      ++outcome.checkpoints;
+      outcome.checkpoint_seconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
+    };
     const auto iv = [&](const char* n) { return sim.var_index(n); };
     const std::size_t i_stores = iv("stores"), i_tv = iv("taobao_villages"),
                       i_towns = iv("taobao_towns"), i_sales = iv("sales_total"),
@@ -162,8 +197,16 @@ RunOutcome run_scenario(const Scenario& sc, const std::string& out_path, const R
           opt.progress({done, s.clock().total_ticks, year, (done - 1) % s.clock().ticks_per_year,
                         y.stores, y.tv});
       }
+      // At a tick boundary: a checkpoint when due or asked for (not after the last tick).
+      const bool term = opt.checkpoint_stop.stop_requested();
+      if (term && opt.checkpoint_path.empty() && !s.finished()) throw RunStopped("stopped");
+      if (!s.finished() && !opt.checkpoint_path.empty()) {
+        const bool due = opt.checkpoint_every > 0 && done % opt.checkpoint_every == 0;
+        if (due || term) checkpoint(s);
+        if (term) throw RunCheckpointed(opt.checkpoint_path, done, s.clock().total_ticks);
+      }
     });
-    outcome.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    outcome.wall = wall_now();
     prov.scenario_input = sc.text;
     prov.scenario_resolved = resolved_yaml(sc);
     auto& a = prov.attrs;
@@ -188,7 +231,10 @@ RunOutcome run_scenario(const Scenario& sc, const std::string& out_path, const R
     a["scenario_file"] = sc.path;
     std::error_code ec;
     a["scenario_dir"] =
-        std::filesystem::absolute(std::filesystem::path(sc.path).parent_path(), ec).string();
+        opt.resume
+            ? opt.resume->info().scenario_dir
+            : std::filesystem::absolute(std::filesystem::path(sc.path).parent_path(), ec).string();
+    if (opt.resume) a["resumed_from"] = opt.resume->path();
     std::string ovs;
     for (const auto& o : sc.overrides) ovs += (ovs.empty() ? "" : " ") + o;
     a["overrides"] = ovs;
@@ -196,6 +242,11 @@ RunOutcome run_scenario(const Scenario& sc, const std::string& out_path, const R
     outcome.hash = rec.commit(sim.world().events, prov);
     outcome.path = rec.final_path();
   });
+  // The run is complete: its checkpoint is of no further use.
+  if (!opt.checkpoint_path.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(opt.checkpoint_path, ec);
+  }
   return outcome;
 }
 

@@ -3,7 +3,9 @@
 // stop token and a progress callback. The command line (app/commands.cpp) and the sweep runner
 // (sweep/) are thin layers over run_scenario(); one process can run many scenarios, several at
 // once.
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <stop_token>
 #include <string>
@@ -23,6 +25,20 @@ struct OutputBusy : InputError {
 struct RunStopped : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// Thrown by run_scenario when `checkpoint_stop` was triggered: a checkpoint was written at the
+// end of the tick then running, and no output file is kept.
+struct RunCheckpointed : std::runtime_error {
+  RunCheckpointed(const std::string& path, int tick, int total)
+      : std::runtime_error("checkpoint written"),
+        checkpoint(path),
+        ticks_done(tick),
+        total_ticks(total) {}
+  std::string checkpoint;
+  int ticks_done = 0, total_ticks = 0;
+};
+
+class Checkpoint;
 
 // National values at the end of one calendar year (the run summary).
 struct YearRow {
@@ -44,6 +60,15 @@ struct RunOptions {
   std::string command_line;                          // stored in the provenance
   // Replace an existing output file (it stays in place until the new run is complete).
   bool overwrite = false;
+  // Checkpoints (run/checkpoint.hpp) go to `checkpoint_path`: every `checkpoint_every` ticks
+  // (0: none), and when `checkpoint_stop` is triggered — then at the end of the tick being run,
+  // after which run_scenario throws RunCheckpointed. The file is removed when the run
+  // completes. Without a path, `checkpoint_stop` stops the run like `stop`.
+  std::string checkpoint_path;
+  int checkpoint_every = 0;
+  std::stop_token checkpoint_stop;
+  // Continue the run saved in this checkpoint (checked against the scenario first).
+  std::shared_ptr<const Checkpoint> resume;
 };
 
 struct RunOutcome {
@@ -51,6 +76,10 @@ struct RunOutcome {
   double wall = 0;
   int threads = 0;
   std::vector<YearRow> years;
+  int resumed_at = 0;   // tick the run was resumed at (0: from the start)
+  int checkpoints = 0;  // checkpoints written
+  double checkpoint_seconds = 0;
+  std::uint64_t checkpoint_bytes = 0;  // size of the last one
 };
 
 // Runs `sc` and writes `out_path` (under `out_path.partial`, renamed when complete). Before any

@@ -24,10 +24,14 @@ const char* const kSweepHelp = R"(usage: ruralsim sweep <command> ...
 
   plan SWEEP.yaml --out DIR        expand and validate every run, write DIR (manifest.tsv,
                                    scenarios/, plan.yaml); no run is made
-  run DIR [--jobs N] [--threads-per-run T] [--task I [--per-task K]] [--quiet]
+  run DIR [--jobs N] [--threads-per-run T] [--task I [--per-task K]]
+          [--checkpoint-every N] [--quiet]
                                    run what is not finished, N runs at once (default 1) with
                                    T threads each (default 1); --task runs only runs
-                                   I*K .. I*K+K-1 (a Slurm array task); exit 1 if a run failed
+                                   I*K .. I*K+K-1 (a Slurm array task); exit 1 if a run failed.
+                                   SIGTERM: each run in progress writes runs/<id>.ckpt at the
+                                   end of its tick and stops (exit 75); the next `sweep run`
+                                   resumes it. --checkpoint-every N also every N ticks
   status DIR [--failed]            counts of finished / failed / running / pending runs, and
                                    the failures with their messages (the first 10; --failed:
                                    all)
@@ -39,9 +43,12 @@ const char* const kSweepHelp = R"(usage: ruralsim sweep <command> ...
                                    differences to the baseline arm; CSV, Markdown and a forest
                                    plot PNG (analysis/sweep_compare.py, /usr/bin/python3)
   submit DIR --slurm [--partition P] [--time HH:MM:SS] [--cpus-per-task C] [--mem M]
-         [--max-concurrent N] [--per-task K] [--dry-run]
+         [--max-concurrent N] [--per-task K] [--checkpoint-every N] [--requeue] [--dry-run]
                                    write DIR/slurm/array.sbatch (a Slurm job array over the
-                                   runs) and submit it with sbatch; prints the job id
+                                   runs) and submit it with sbatch; prints the job id. Slurm
+                                   sends SIGTERM 120 s before the time limit: runs checkpoint;
+                                   resubmitting resumes them (--requeue: the task requeues
+                                   itself)
 
 A run is finished only when its file exists and its content hash verifies against its data;
 `run` after a crash, kill or time-out redoes only the rest. Sweep files: docs/sweeps.md.
@@ -165,14 +172,20 @@ int sweep_run(const Opts& o) {
   } else if (o.has("--per-task")) {
     throw UsageError("ruralsim sweep run: --per-task needs --task");
   }
-  std::stop_source stop;
+  ro.checkpoint_every = static_cast<int>(o.num("--checkpoint-every", 0, 1, 100000000));
+  std::stop_source stop, term;
   ro.stop = stop.get_token();
+  ro.checkpoint_stop = term.get_token();
   g_sweep_signal = 0;
   auto old_int = std::signal(SIGINT, on_sweep_signal);
   auto old_term = std::signal(SIGTERM, on_sweep_signal);
   std::jthread watch([&](std::stop_token st) {
     while (!st.stop_requested()) {
-      if (g_sweep_signal) stop.request_stop();
+      const int sig = g_sweep_signal.load();
+      if (sig == SIGTERM)
+        term.request_stop();
+      else if (sig != 0)
+        stop.request_stop();
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
@@ -186,6 +199,14 @@ int sweep_run(const Opts& o) {
       "elsewhere, %d stopped; wall time %s, sum of run times %s\n",
       p.name.c_str(), r.ran, r.finished, r.failed, r.skipped, r.stopped,
       format_duration(r.wall).c_str(), format_duration(r.run_seconds).c_str());
+  if (r.resumed) std::printf("%d runs resumed from a checkpoint\n", r.resumed);
+  if (g_sweep_signal == SIGTERM) {
+    std::fprintf(stderr,
+                 "ruralsim: SIGTERM: %d runs wrote a checkpoint (%s/runs/<id>.ckpt) and stopped; "
+                 "`ruralsim sweep run %s` resumes them\n",
+                 r.checkpointed, p.dir.c_str(), p.dir.c_str());
+    return 75;
+  }
   if (g_sweep_signal) {
     std::fprintf(stderr, "ruralsim: interrupted by signal %d; unfinished runs kept no file\n",
                  g_sweep_signal.load());
@@ -289,7 +310,8 @@ int sweep_submit(const Opts& o) {
        " runs, " + std::to_string(per) + " per task. Written by `ruralsim sweep submit`.\n";
   s += "# Each task runs its slice of the manifest; finished runs are skipped, so the array can\n";
   s += "# be resubmitted after a time-out or failure. SIGTERM (sent 120 s before the time\n";
-  s += "# limit) stops the runs in progress cleanly.\n";
+  s += "# limit, --signal) makes each run in progress write runs/<id>.ckpt at the end of its\n";
+  s += "# tick and stop (exit 75); a resubmitted or requeued task resumes from it.\n";
   s += "#SBATCH --job-name=ruralsim-" + p.name + "\n";
   s += "#SBATCH --array=0-" + std::to_string(tasks - 1) +
        (maxc > 0 ? "%" + std::to_string(maxc) : std::string()) + "\n";
@@ -300,9 +322,32 @@ int sweep_submit(const Opts& o) {
   if (o.has("--partition")) s += "#SBATCH --partition=" + o.get("--partition") + "\n";
   s += "#SBATCH --output=" + adir + "/slurm/logs/task_%a.log\n";
   s += "#SBATCH --signal=B:TERM@120\n";
-  s += "exec " + shell_quote(self_exe()) + " sweep run " + shell_quote(adir) +
-       " --task \"$SLURM_ARRAY_TASK_ID\" --per-task " + std::to_string(per) +
-       " --threads-per-run " + std::to_string(cpus) + " --quiet\n";
+  const bool requeue = o.has("--requeue");
+  if (requeue) s += "#SBATCH --requeue\n";
+  const std::string cmd =
+      shell_quote(self_exe()) + " sweep run " + shell_quote(adir) +
+      " --task \"$SLURM_ARRAY_TASK_ID\" --per-task " + std::to_string(per) + " --threads-per-run " +
+      std::to_string(cpus) +
+      (o.has("--checkpoint-every")
+           ? " --checkpoint-every " + std::to_string(o.num("--checkpoint-every", 0, 1, 100000000))
+           : std::string()) +
+      " --quiet";
+  if (!requeue) {
+    s += "exec " + cmd + "\n";
+  } else {
+    // The batch shell receives the signal (B:): it passes it on, and when the runs stopped
+    // with a checkpoint (exit 75) it puts the task back in the queue to resume them.
+    s += cmd + " &\n";
+    s += "pid=$!\n";
+    s += "trap 'kill -TERM \"$pid\"' TERM\n";
+    s += "wait \"$pid\"; rc=$?\n";
+    s += "# a wait cut short by the trap returns >128: wait again for the run's own status\n";
+    s += "if [ \"$rc\" -gt 128 ]; then wait \"$pid\"; rc=$?; fi\n";
+    s += "if [ \"$rc\" -eq 75 ]; then\n";
+    s += "  scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\n";
+    s += "fi\n";
+    s += "exit \"$rc\"\n";
+  }
   const fs::path script = fs::path(adir) / "slurm" / "array.sbatch";
   std::ofstream(script) << s;
   fs::permissions(script, fs::perms::owner_exec, fs::perm_options::add);
@@ -311,8 +356,8 @@ int sweep_submit(const Opts& o) {
     std::printf("dry run: submit with  sbatch %s\n", script.string().c_str());
     return 0;
   }
-  const std::string cmd = "sbatch --parsable " + shell_quote(script.string());
-  FILE* pipe = popen(cmd.c_str(), "r");
+  const std::string sbatch = "sbatch --parsable " + shell_quote(script.string());
+  FILE* pipe = popen(sbatch.c_str(), "r");
   if (!pipe) throw std::runtime_error("cannot run sbatch");
   char buf[256] = {0};
   std::string outp;
@@ -349,18 +394,19 @@ int cmd_sweep(const std::vector<std::string>& args) {
   const std::string sub = args[1];
   if (sub == "plan") return sweep_plan(parse(args, 2, sub, {"--out"}, {}));
   if (sub == "run")
-    return sweep_run(
-        parse(args, 2, sub, {"--jobs", "--threads-per-run", "--task", "--per-task"}, {"--quiet"}));
+    return sweep_run(parse(
+        args, 2, sub, {"--jobs", "--threads-per-run", "--task", "--per-task", "--checkpoint-every"},
+        {"--quiet"}));
   if (sub == "status") return sweep_status(parse(args, 2, sub, {}, {"--failed"}));
   if (sub == "collect") return sweep_collect(parse(args, 2, sub, {}, {"--partial"}));
   if (sub == "compare")
     return sweep_compare(args,
                          parse(args, 2, sub, {"--baseline", "--metric", "--year", "--out"}, {}));
   if (sub == "submit")
-    return sweep_submit(parse(
-        args, 2, sub,
-        {"--partition", "--time", "--cpus-per-task", "--mem", "--max-concurrent", "--per-task"},
-        {"--slurm", "--dry-run"}));
+    return sweep_submit(parse(args, 2, sub,
+                              {"--partition", "--time", "--cpus-per-task", "--mem",
+                               "--max-concurrent", "--per-task", "--checkpoint-every"},
+                              {"--slurm", "--dry-run", "--requeue"}));
   throw UsageError("ruralsim sweep: unknown command '" + sub +
                    "'; valid: plan, run, status, collect, compare, submit");
 }

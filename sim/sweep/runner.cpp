@@ -16,6 +16,7 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "io/scenario.hpp"
+#include "run/checkpoint.hpp"
 #include "run/run.hpp"
 #include "run/verify.hpp"
 #include "sweep/sweep.hpp"
@@ -27,6 +28,11 @@ namespace {
 
 fs::path failed_file(const SweepPlan& plan, const PlannedRun& r) {
   return fs::path(plan.dir) / "failed" / (r.id + ".txt");
+}
+
+// runs/<id>.ckpt next to runs/<id>.h5.
+fs::path checkpoint_file(const SweepPlan& plan, const PlannedRun& r) {
+  return (fs::path(plan.dir) / r.output).replace_extension(".ckpt");
 }
 
 // True when a live process holds the run's output lock.
@@ -94,13 +100,16 @@ SweepRunResult run_sweep(const SweepPlan& plan, const SweepRunOptions& opt) {
   }
   fs::create_directories(fs::path(plan.dir) / "failed");
   std::atomic<std::size_t> next{0};
-  std::atomic<int> running{0}, done{0}, failed{0}, stopped{0};
+  std::atomic<int> running{0}, done{0}, failed{0}, stopped{0}, checkpointed{0}, resumed{0};
+  const auto halted = [&] {
+    return opt.stop.stop_requested() || opt.checkpoint_stop.stop_requested();
+  };
   std::mutex mu;
   double run_seconds = 0;
   auto worker = [&] {
     for (;;) {
       const std::size_t k = next.fetch_add(1);
-      if (k >= todo.size() || opt.stop.stop_requested()) return;
+      if (k >= todo.size() || halted()) return;
       const PlannedRun& r = plan.runs[todo[k]];
       const fs::path out = fs::path(plan.dir) / r.output;
       const fs::path ff = failed_file(plan, r);
@@ -113,6 +122,22 @@ SweepRunResult run_sweep(const SweepPlan& plan, const SweepRunOptions& opt) {
         ro.stop = opt.stop;
         ro.overwrite = true;  // an output that does not verify is replaced
         ro.command_line = "ruralsim sweep run " + plan.dir + " (run " + r.id + ")";
+        ro.checkpoint_path = checkpoint_file(plan, r).string();
+        ro.checkpoint_every = opt.checkpoint_every;
+        ro.checkpoint_stop = opt.checkpoint_stop;
+        // A checkpoint left by a stopped task: continue from it. One that cannot be used (another
+        // build, a damaged file) is set aside and the run starts again (same result).
+        if (fs::exists(ro.checkpoint_path)) {
+          try {
+            ro.resume = Checkpoint::load(ro.checkpoint_path);
+            ro.resume->check_compatible(sc);
+            ++resumed;
+          } catch (const CheckpointRefused& e) {
+            ro.resume.reset();
+            if (!opt.quiet)
+              std::fprintf(stderr, "%s; run %s starts again\n", e.what(), r.id.c_str());
+          }
+        }
         const auto r0 = std::chrono::steady_clock::now();
         run_scenario(sc, out.string(), ro);
         // the whole call, with writing the content hash and closing the file
@@ -123,6 +148,9 @@ SweepRunResult run_sweep(const SweepPlan& plan, const SweepRunOptions& opt) {
         std::lock_guard<std::mutex> g(mu);
         run_seconds += secs;
         ++done;
+      } catch (const RunCheckpointed&) {
+        ++stopped;
+        ++checkpointed;
       } catch (const RunStopped&) {
         ++stopped;
       } catch (const OutputBusy&) {
@@ -161,7 +189,7 @@ SweepRunResult run_sweep(const SweepPlan& plan, const SweepRunOptions& opt) {
   int ticks = 0;
   while (true) {
     if (done + failed + stopped >= static_cast<int>(todo.size()) || todo.empty()) break;
-    if (opt.stop.stop_requested() && running == 0) break;
+    if (halted() && running == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (++ticks % (tty ? 5 : 100) == 0) line(false);
   }
@@ -171,6 +199,8 @@ SweepRunResult run_sweep(const SweepPlan& plan, const SweepRunOptions& opt) {
   res.finished = done;
   res.failed = failed;
   res.stopped = stopped;
+  res.checkpointed = checkpointed;
+  res.resumed = resumed;
   res.run_seconds = run_seconds;
   res.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;

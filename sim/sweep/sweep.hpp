@@ -77,10 +77,16 @@ struct SweepRunOptions {
   int jobs = 1, threads_per_run = 1;
   std::vector<std::size_t> only;  // run indices to consider (empty: all)
   std::stop_token stop;
+  // When triggered (SIGTERM): each run in progress writes its checkpoint (runs/<id>.ckpt) at
+  // the end of its tick and stops; no new run starts. A later `sweep run` resumes from it.
+  std::stop_token checkpoint_stop;
+  int checkpoint_every = 0;  // ticks between periodic checkpoints (0: only on checkpoint_stop)
   bool quiet = false;
 };
 struct SweepRunResult {
   int ran = 0, finished = 0, failed = 0, skipped = 0, stopped = 0;
+  int checkpointed = 0;              // of the stopped runs, those that wrote a checkpoint
+  int resumed = 0;                   // runs continued from a checkpoint
   double wall = 0, run_seconds = 0;  // sweep wall time; sum of the runs' own times
 };
 SweepRunResult run_sweep(const SweepPlan& plan, const SweepRunOptions& opt);

@@ -6,10 +6,13 @@ usage: slurm_sweep.py RURALSIM_BINARY SOURCE_DIR
 Starts munged (unless one already answers) and a private slurmctld + slurmd with their own
 slurm.conf, spool and state directories in a temporary directory; plans the tiny 2 x 3 sweep,
 submits it with `ruralsim sweep submit --slurm`, waits for the array, collects, and checks that
-the result is bit-identical to the same sweep run locally; then runs a small calibration with
-`ruralsim calibrate --slurm` (each of its four sweeps a job array) and checks that its trail
-equals the same calibration run locally (when python3-optuna is installed). It stops the daemons it started by
-their pid. Needs root and the Debian packages slurmctld, slurmd, slurm-client and munge
+the result is bit-identical to the same sweep run locally. Then it sends SIGTERM to a running
+task submitted with --requeue (as Slurm does before a time limit) and checks that the run
+checkpoints, the task requeues itself and the resumed run equals a local one; then it runs a
+small calibration with `ruralsim calibrate --slurm` (each of its four sweeps a job array) and
+checks that its trail equals the same calibration run locally (when python3-optuna is
+installed). It stops the daemons it started by their pid. Needs root and the Debian packages
+slurmctld, slurmd, slurm-client and munge
 (`./run.sh test` installs them when run as root); otherwise it exits 77 (ctest: skipped) and
 says why.
 """
@@ -80,50 +83,8 @@ def munge_works():
         return False
 
 
-CALIBRATION = """name: slurm_cal
-base: {base}
-set: {{simulation.years: 4}}
-parameters:
-  internet.t_mid: {{low: 2009, high: 2016}}
-targets:
-  - fact: rural_internet_penetration
-    year: 2021
-    sim_year: 2012
-    output: internet_access
-    tolerance: {{relative: 0.05}}
-replicates: 1
-seed: 3
-stage1: {{method: lhs, points: 4}}
-stage2: {{sampler: tpe, trials: 4, batch: 2}}
-optimum_replicates: 2
-slurm: {{time: "00:05:00", cpus_per_task: 1, max_concurrent: 2, per_task: 1, poll_seconds: 1}}
-"""
-
-
-def calibrate_on_slurm(tmp, env):
-    """`ruralsim calibrate --slurm` (every sweep a job array) gives the trail of a local run."""
-    try:
-        import optuna  # noqa: F401
-    except ImportError:
-        print("calibrate --slurm not checked: python3-optuna is not installed")
-        return
-    cal = os.path.join(tmp, "slurm_cal.yaml")
-    with open(cal, "w") as f:
-        f.write(CALIBRATION.format(base=os.path.join(SRC, "scenarios", "tiny.yaml")))
-    t = time.time()
-    p = sh(BIN, "calibrate", cal, "--out", os.path.join(tmp, "cal_slurm"), "--slurm", env=env,
-           timeout=600)
-    assert "on Slurm" in p.stderr or "Submitted" in p.stderr or "job" in p.stderr, p.stderr
-    for sweep in ("stage1", "stage2_b000", "stage2_b001", "optimum"):
-        assert os.path.exists(os.path.join(tmp, "cal_slurm", "sweeps", sweep, "slurm",
-                                           "array.sbatch")), sweep
-    sh(BIN, "calibrate", cal, "--out", os.path.join(tmp, "cal_local"), timeout=600)
-    with open(os.path.join(tmp, "cal_slurm", "trail.csv")) as a, \
-            open(os.path.join(tmp, "cal_local", "trail.csv")) as b:
-        ta, tb = a.read(), b.read()
-    assert ta == tb and ta.count("\n") == 9, (ta, tb)
-    print(f"calibrate --slurm (4 sweeps as job arrays) gives the local trail; "
-          f"{time.time() - t:.1f}s")
+        checkpoint_and_requeue(tmp, env)
+        calibrate_on_slurm(tmp, env)
 
 
 def main():
@@ -232,6 +193,7 @@ PartitionName=test Nodes={host} Default=YES MaxTime=INFINITE State=UP
                     assert np.array_equal(a[g][k][()], b[g][k][()], equal_nan=True), f"{g}/{k}"
         print(f"Slurm sweep of 6 runs bit-identical to the local sweep; daemons up in "
               f"{t_up:.1f}s, whole cycle {time.time() - t0:.1f}s")
+        checkpoint_and_requeue(tmp, env)
         calibrate_on_slurm(tmp, env)
         ok = True
     finally:
