@@ -70,6 +70,7 @@ void attractiveness_step(World& w, const StepCtx& ctx, std::vector<double>& part
   auto& m = w.m;
   parallel_for(0, g.villages(), 256, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
+      if (m.offset[v] == m.offset[v + 1]) continue;  // no store (most villages at the start)
       const double vis = (w.v.taobao[v] ? 1.0 + w.rules.visibility_boost : 1.0) *
                          std::exp(-delta * w.v.delivery_days[v]);
       const auto spec = g.county_specialty[g.village_county[v]];  // programmes brand the county's
@@ -101,9 +102,11 @@ void market_step(World& w, const StepCtx& ctx, const std::vector<double>& partia
       scenario_demand(ctx) * (1.0 - livestream_channel_share(ctx.p, ctx.clk.time_mid()));
   std::vector<double> per_attract(ncat);
   w.market_signal.assign(ncat, 0.0);
+  const std::vector<double> sums =
+      partial.empty() ? std::vector<double>(ncat, 0.0)
+                      : fixed_order_column_sums(partial.data(), g.villages(), ncat);
   for (std::size_t k = 0; k < ncat; ++k) {
-    const double sum =
-        partial.empty() ? 0.0 : fixed_order_sum(partial.data() + k, g.villages(), ncat);
+    const double sum = sums[k];
     const double outside =
         ctx.p.market.outside_per_household * ctx.total_households * w.categories[k].share;
     const double denom = sum + outside;
