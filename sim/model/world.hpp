@@ -73,6 +73,9 @@ struct MerchantStore {
   std::vector<float> sales_year;
   std::vector<std::uint8_t> full_time;  // 1: full-time store, 0: side business
   std::vector<float> base_rel;          // the household's base income relative to its village mean
+  // Sales in the current calendar year, RMB (organic + livestream), and its livestream part:
+  // restarted at the first tick of each year; written by the store snapshots only.
+  std::vector<float> cal_sales, cal_live;
   // per-tick scratch (recomputed every tick, not state)
   std::vector<float> attract;
   std::vector<float> sales_org;
@@ -84,7 +87,8 @@ struct MerchantStore {
     using M = MerchantStore;
     return std::make_tuple(&M::village, &M::category, &M::alive, &M::loss_ticks, &M::birth_tick,
                            &M::employees, &M::quality, &M::reputation, &M::brand, &M::profit_year,
-                           &M::sales_year, &M::full_time, &M::base_rel);
+                           &M::sales_year, &M::full_time, &M::base_rel, &M::cal_sales,
+                           &M::cal_live);
   }
   // Per-tick scratch, recomputed before use every tick: resized with the state, never copied.
   static constexpr auto scratch_fields() {
@@ -124,7 +128,10 @@ struct VillageState {
   std::vector<std::uint8_t> taobao;                    // Taobao Village status
   std::vector<std::int32_t> taobao_year;               // first recognition year (0: never)
   std::vector<std::uint8_t> taobao_nbr;                // a neighbour within R is a Taobao Village
-  std::vector<double> sales_year;                // e-commerce sales in the current calendar year
+  std::vector<double> sales_year;  // e-commerce sales in the current calendar year
+  // Calendar-year sales (MerchantStore::cal_sales) of the stores removed by the rebuilds of the
+  // current year, RMB (store snapshots: stores closed before the year end).
+  std::vector<double> closed_sales;
   std::vector<double> delivery_days, ship_cost;  // current service level
   std::vector<double> wage;                      // monthly wage
   std::vector<double> commission_year;   // their trailing-year commission (filled at the record)
