@@ -28,10 +28,10 @@
 //    commit(). 2-D datasets are chunked with `flush_rows` rows per chunk, shuffled and deflated.
 //  * Content hash: SHA-256 over all result datasets (everything except /provenance), sorted by
 //    full path (byte order). For each dataset: the path, one NUL byte, then the data in C order,
-//    numbers little-endian as stored (float64 / int64 / int32 / uint8), strings each followed by a
-//    NUL byte. It is computed by reading the datasets back just before provenance is written, so
-//    it depends only on the stored data (not on flush block sizes). analysis/check_h5.py
-//    recomputes it in Python.
+//    numbers little-endian as stored (float64 / float32 / int64 / int32 / uint8), strings each
+//    followed by a NUL byte. It is computed by reading the datasets back just before provenance is
+//    written, so it depends only on the stored data (not on flush block sizes).
+//    analysis/check_h5.py recomputes it in Python.
 //  * /snapshots/<year>/{stores,livestreamers} (output.snapshot_years) are fixed-size 1-D datasets
 //    written once, at the year end (compressed like the other static datasets when long); they
 //    are result datasets, so the content hash covers them.
