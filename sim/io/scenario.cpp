@@ -86,8 +86,8 @@ std::string scalar_text(const YAML::Node& n) {
   return n.IsScalar() ? n.Scalar() : "(not a scalar)";
 }
 
-// Sets one table parameter from a YAML scalar, checking type and range.
-// A list of years: each element a whole number in the spec's range or `last`, none twice.
+// A list of years: each element a whole number in the spec's range or `last`, none twice (so at
+// most one element per year of the range).
 void set_year_list(const ParamSpec& spec, YearList& out, const YAML::Node& n, const Ctx& ctx) {
   const std::string key = spec.key;
   const std::string valid = "a list of calendar years of the run or 'last', e.g. [2015, last]; " +
@@ -120,6 +120,8 @@ void set_year_list(const ParamSpec& spec, YearList& out, const YAML::Node& n, co
   out = years;
 }
 
+// Sets one table parameter from a YAML scalar (or list, for a list of years), checking type and
+// range.
 void set_param(const ParamSpec& spec, Params& p, const YAML::Node& n, const Ctx& ctx) {
   const std::string key = spec.key;
   ParamRef r = spec.ref(p);
