@@ -9,6 +9,9 @@ Checks
     xarray.open_dataset(FILE, group=..., engine="h5netcdf") with the expected dimensions
     (time), (time, province), (time, county), (year, village) and their coordinates;
   * every dataset in those groups has `units` and `description` attributes;
+  * each store and livestreamer snapshot /snapshots/<year>/{stores,livestreamers} opens with
+    xarray with the one dimension store / livestreamer, its datasets have `units` and
+    `description`, and the year holds closed_store_sales;
   * the root attributes content_hash, git_commit, seed and ruralsim_version exist;
   * unless --no-hash: the content hash recomputed from the datasets equals the stored one
     (SHA-256 over every dataset outside /provenance in path order: path, NUL, data in C order,
@@ -142,6 +145,34 @@ def check(path, verify_hash=True):
             problems.append(f"time lengths differ between groups: {record_len}")
         if len({tuple(variables[g]) for g in series}) > 1:
             problems.append("national, province and county hold different variables")
+
+        # store and livestreamer snapshots (output.snapshot_years): 1-D groups of one length
+        years = sorted(f["snapshots"].keys()) if "snapshots" in f else []
+        for y in years:
+            if not y.isdigit() or "closed_store_sales" not in f[f"snapshots/{y}"]:
+                problems.append(f"/snapshots/{y}: not a year with closed_store_sales")
+                continue
+            for g, dim in (("stores", "store"), ("livestreamers", "livestreamer")):
+                gp = f"snapshots/{y}/{g}"
+                if gp not in f:
+                    problems.append(f"/{gp} missing")
+                    continue
+                try:
+                    with xr.open_dataset(path, group=gp, engine="h5netcdf") as ds:
+                        bad = [v for v, var in ds.data_vars.items() if var.dims != (dim,)]
+                        if dim not in ds.coords or bad:
+                            problems.append(f"group {gp}: no coordinate '{dim}' or other "
+                                            f"dimensions {bad}")
+                except Exception as e:  # noqa: BLE001
+                    problems.append(f"xarray/h5netcdf cannot open group {gp}: {e!r}")
+                for dname, obj in f[gp].items():
+                    for attr in ("units", "description"):
+                        if attr not in obj.attrs:
+                            problems.append(f"/{gp}/{dname} has no '{attr}' attribute")
+        if years:
+            n = f"snapshots/{years[-1]}/stores/store"
+            summary.append(f"snapshots: {', '.join(years)}"
+                           + (f" ({f[n].shape[0]} stores in {years[-1]})" if n in f else ""))
 
         if "events" in f:
             summary.append(f"events: {f['events/event'].shape[0] if 'events/event' in f else '?'}")

@@ -23,11 +23,15 @@ anywhere. Prints the path of index.html. Figures (FIGURES below):
   map_counties.png   stores per 1,000 households by county in the last year; a county is drawn
                      as the convex hull of its villages
   ranking.png        provinces and counties ranked by Taobao Villages in the last year
-  ccdf.png           log-log CCDF of villages' annual sales and of their sales per store (store-
-                     level sales are not in the file), and of followers per livestreamer by
-                     county (individual audiences are not in the file)
+  ccdf.png           log-log CCDF of each store's annual sales (all, full-time, side
+                     businesses) and of each livestreamer's followers, from the snapshot of the
+                     last year (/snapshots); for files without snapshots, of villages' annual
+                     sales and county means of followers, with a caption that says so
   interventions.png  the interventions of the scenario on a timeline, with their target counties
                      and the stores and Taobao Villages around them
+
+Next to index.html, summary.json says what some figures were drawn from (for ccdf.png: the
+snapshot year, store and livestreamer counts and totals, or "aggregates").
 
 Calendar-year values come from ruralsim_io.Run.annual() (flows summed over the year, stocks at
 the last record of the year). A file that is missing, not HDF5, truncated, not a ruralsim
@@ -35,6 +39,7 @@ result or whose content hash does not match gives one line on stderr and exit st
 """
 import argparse
 import html
+import json
 import math
 import os
 import sys
@@ -67,6 +72,9 @@ FIGURES = {
     "ccdf.png": "Distributions (log-log CCDF)",
     "interventions.png": "Interventions on a timeline",
 }
+#: Written next to index.html: what the figures were drawn from (e.g. "ccdf": {"source":
+#: "snapshots" or "aggregates", "year", counts and totals, "caption"}).
+SUMMARY = "summary.json"
 CALIBRATION_FILE = os.path.join(os.path.dirname(HERE), "data", "calibration_targets.yaml")
 STATUS_COLOURS = {"no store": "#d0d0d0", "stores": "#3182bd", "Taobao Village": "#d62728"}
 
@@ -163,6 +171,8 @@ class Report:
         self.events = run.events
         self.map_years = self._map_years(years)
         self.notes = {}  # figure -> list of sentences for the caption
+        self.summary = {}  # what some figures show, written to summary.json
+        self.ccdf_caption = ""
         self.written = []
 
     # -- data access
@@ -602,6 +612,71 @@ class Report:
         return v.size
 
     def ccdf(self):
+        years = self.run.snapshot_years
+        if years:
+            self._ccdf_snapshot(self.last if self.last in years else years[-1])
+        else:
+            self._ccdf_aggregates()
+
+    def _ccdf_snapshot(self, year):
+        """Store-level annual sales and livestreamer audiences from /snapshots/<year>."""
+        stores = self.run.snapshot("stores", year)
+        streamers = self.run.snapshot("livestreamers", year)
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+        fig.suptitle(f"Distributions, end of {year} (log-log CCDF) — {self.run.label}",
+                     fontsize=11)
+        a = axes[0]
+        sales = stores["sales"].to_numpy(float) if "sales" in stores else np.array([])
+        n = self._ccdf(a, sales, "all stores", "C0")
+        if n and "full_time" in stores:
+            ft = stores["full_time"].to_numpy() == 1
+            self._ccdf(a, sales[ft], "full-time stores", "C3")
+            self._ccdf(a, sales[~ft], "side businesses", "C2")
+        zero = int(np.sum(sales <= 0))
+        if n:
+            a.set_xlabel(f"annual sales of a store in {year} (RMB)")
+            a.set_ylabel("share of stores with sales ≥ x")
+            a.set_title(f"Store sales: {len(sales):,} stores alive at the end of {year} "
+                        "(/snapshots)", fontsize=9)
+            a.legend(fontsize=8, loc="lower left")
+            a.grid(True, which="both", alpha=0.3)
+        else:
+            no_data(a, f"no store with sales at the end of {year}")
+        a = axes[1]
+        fol = streamers["followers"].to_numpy(float) if "followers" in streamers else np.array([])
+        m = self._ccdf(a, fol, "all livestreamers", "C1")
+        if m and "trained" in streamers and streamers["trained"].any():
+            tr = streamers["trained"].to_numpy() == 1
+            self._ccdf(a, fol[tr], "trained by a programme", "C4")
+            self._ccdf(a, fol[~tr], "organic entrants", "C5")
+        if m:
+            a.set_xlabel(f"followers of a livestreamer at the end of {year}")
+            a.set_ylabel("share of livestreamers with ≥ x followers")
+            top = self.series("followers_top_decile_share")
+            extra = f"; the top 10% hold {top[-1]:.0%} of followers" \
+                if top is not None and np.isfinite(top[-1]) and year == self.last else ""
+            a.set_title(f"Audiences: {len(fol):,} active livestreamers{extra}", fontsize=9)
+            a.legend(fontsize=8, loc="lower left")
+            a.grid(True, which="both", alpha=0.3)
+        else:
+            no_data(a, f"no active livestreamers at the end of {year}")
+        fig.tight_layout()
+        self.save(fig, "ccdf.png")
+        self.ccdf_caption = (
+            f"Complementary cumulative distributions on log-log axes (a straight line is a "
+            f"power-law tail), from the store and livestreamer snapshot of {year} "
+            f"(/snapshots/{year}): left, each store's sales in the calendar year (the stores "
+            f"alive at the end of the year"
+            + (f"; {zero:,} without sales are not on the log axis" if zero else "")
+            + "); right, each active livestreamer's followers.")
+        self.summary["ccdf"] = {
+            "source": "snapshots", "year": int(year), "stores": int(len(sales)),
+            "stores_with_sales": int(n), "store_sales_total": float(np.sum(sales)),
+            "livestreamers": int(len(fol)), "livestreamers_with_followers": int(m),
+            "followers_total": float(np.sum(fol)), "caption": self.ccdf_caption}
+
+    def _ccdf_aggregates(self):
+        """Files without snapshots: village and county aggregates stand in."""
         fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
         fig.suptitle(f"Distributions, end of {self.last} (log-log CCDF) — {self.run.label}",
                      fontsize=11)
@@ -617,14 +692,14 @@ class Report:
         if n:
             a.set_xlabel(f"RMB in {self.last}")
             a.set_ylabel("share of villages with at least x")
-            a.set_title("Sales: store-level sales are not in the file;\n"
+            a.set_title("Sales: no store snapshots in this file;\n"
                         "villages' annual sales and their mean per store (/village_annual)",
                         fontsize=9)
             a.legend(fontsize=8, loc="lower left")
             a.grid(True, which="both", alpha=0.3)
         else:
-            no_data(a, "no village snapshots with sales in this file\n"
-                       "(set output.village_snapshots: true)")
+            no_data(a, "no store snapshots and no village snapshots with sales in this file\n"
+                       "(set output.snapshot_years or output.village_snapshots: true)")
         a = axes[1]
         c = self.county
         m = 0
@@ -640,7 +715,7 @@ class Report:
             top = self.series("followers_top_decile_share")
             extra = f"; nationally the top 10% hold {top[-1]:.0%}" if top is not None and \
                 np.isfinite(top[-1]) else ""
-            a.set_title("Audiences: individual audiences are not in the file;\n"
+            a.set_title("Audiences: no livestreamer snapshots in this file;\n"
                         f"county means{extra}", fontsize=9)
             a.legend(fontsize=8, loc="lower left")
             a.grid(True, which="both", alpha=0.3)
@@ -648,6 +723,14 @@ class Report:
             no_data(a, f"no active livestreamers at the end of {self.last}")
         fig.tight_layout()
         self.save(fig, "ccdf.png")
+        self.ccdf_caption = (
+            "Complementary cumulative distributions on log-log axes: a straight line is a "
+            "power-law tail. This file has no store or livestreamer snapshots (it was written "
+            "before ruralsim recorded them, or with output.snapshot_years: []), so villages' "
+            "annual sales and county means of followers stand in for store sales and individual "
+            "audiences.")
+        self.summary["ccdf"] = {"source": "aggregates", "year": int(self.last),
+                                "caption": self.ccdf_caption}
 
     def intervention_rows(self):
         """[(index, type, start, end, summary, [target counties])] from the resolved scenario
@@ -827,9 +910,7 @@ class Report:
                                 "hold).",
             "ranking.png": "Provinces and counties ordered by Taobao Villages at the end of the "
                            "run, then by stores.",
-            "ccdf.png": "Complementary cumulative distributions on log-log axes: a straight "
-                        "line is a power-law tail. Store-level sales and individual audiences "
-                        "are not recorded, so villages and county means stand in for them.",
+            "ccdf.png": self.ccdf_caption,
             "interventions.png": "Each intervention entry from its start to the end of its "
                                  "window, with the counties it targeted (from the "
                                  "intervention_start events), above the national stores and "
@@ -916,6 +997,9 @@ def make_report(path, outdir=None, years=None):
         index = os.path.join(outdir, "index.html")
         with open(index, "w", encoding="utf-8") as fh:
             fh.write(rep.html())
+        with open(os.path.join(outdir, SUMMARY), "w", encoding="utf-8") as fh:
+            json.dump({"file": os.path.abspath(run.path), "content_hash": run.content_hash,
+                       "figures": list(FIGURES), **rep.summary}, fh, indent=1)
     return index
 
 

@@ -14,6 +14,8 @@ pandas). Typical use::
         county = run.annual("county")          # dims (year, county)
         tv = run.events[run.events.kind_name == "taobao_village_recognised"]
         villages = run.geography("villages")   # x, y, county, town, households, ...
+        stores = run.snapshot("stores")        # every store at the end of the last year
+        streamers = run.snapshot("livestreamers", year=run.snapshot_years[-1])
 
     runs = open_runs(["a.h5", "b.h5"], annual=True)  # dims (run, year) with scenario/seed coords
 
@@ -187,6 +189,8 @@ class Run:
                                   is the decimal year at the end of the tick (float), with
                                   coordinates ``tick`` and ``year`` (calendar year of the tick)
       village_annual              xarray.Dataset (year, village), or None if not written
+      snapshot_years              years with store and livestreamer snapshots; read them with
+                                  snapshot("stores"|"livestreamers", year) (pandas.DataFrame)
       events                      pandas.DataFrame, one row per event, with ``kind_name``
       provenance                  dict: root attributes + scenario_input, scenario_resolved
     """
@@ -495,6 +499,76 @@ class Run:
 
     def units(self, name) -> str:
         return self.variables()[name].units
+
+    # ---- store and livestreamer snapshots -------------------------------------------------
+    @property
+    def snapshot_years(self) -> list:
+        """Calendar years with a store and livestreamer snapshot (/snapshots/<year>), ascending;
+        [] for files written before snapshots existed or with output.snapshot_years: []."""
+        if "snapshots" not in self._h5:
+            return []
+        return sorted(int(k) for k in self._h5["snapshots"].keys() if k.isdigit())
+
+    def snapshot(self, entity="stores", year=None) -> pd.DataFrame:
+        """Every store (``entity="stores"``) or livestreamer (``"livestreamers"``) alive at the
+        end of ``year`` (default: the last snapshot year), one row each, indexed by ``store`` /
+        ``livestreamer`` (0-based within the snapshot), with one column per dataset of
+        /snapshots/<year>/<entity> (docs/outputs.md) plus, from the geography, ``county`` and
+        ``province`` for stores and ``province`` for livestreamers. Column attributes (units,
+        descriptions) are in ``df.attrs["units"]`` and ``df.attrs["description"]``.
+        KeyError for a file or year without snapshots."""
+        groups = {"stores": "store", "store": "store", "livestreamers": "livestreamer",
+                  "livestreamer": "livestreamer"}
+        if entity not in groups:
+            raise ValueError(f"entity must be 'stores' or 'livestreamers', not {entity!r}")
+        dim = groups[entity]
+        entity = dim + "s"
+        years = self.snapshot_years
+        if not years:
+            raise KeyError(f"{self.path}: no store or livestreamer snapshots (/snapshots); the "
+                           "file was written before they existed or with "
+                           "output.snapshot_years: []")
+        year = years[-1] if year is None else int(year)
+        if year not in years:
+            raise KeyError(f"{self.path}: no snapshot of {year}; snapshot years: {years}")
+        key = ("snapshot", entity, year)
+        if key not in self._cache:
+            path = f"snapshots/{year}/{entity}"
+            cols, units, desc = {}, {}, {}
+            n = 0
+            if path in self._h5:
+                g = self._h5[path]
+                n = g[dim].shape[0] if dim in g else 0
+                for name, obj in g.items():
+                    if isinstance(obj, h5py.Dataset) and name != dim:
+                        cols[name] = obj[:]
+                        units[name] = _text(obj.attrs.get("units", ""))
+                        desc[name] = _text(obj.attrs.get("description", ""))
+            df = pd.DataFrame(cols, index=pd.RangeIndex(n, name=dim))
+            villages = self.geography("villages")
+            if entity == "stores" and "village" in df:
+                v = df["village"].to_numpy()
+                df["county"] = villages["county"].to_numpy()[v]
+                df["province"] = villages["province"].to_numpy()[v]
+            elif "county" in df:
+                df["province"] = self.geography("counties")["province"].to_numpy()[
+                    df["county"].to_numpy()]
+            df.attrs.update(year=year, entity=entity, units=units, description=desc)
+            self._cache[key] = df
+        return self._cache[key].copy()
+
+    def closed_store_sales(self, year=None) -> float:
+        """Calendar-year sales (RMB) of the stores that closed during ``year`` (default: the
+        last snapshot year); they are not in ``snapshot("stores", year)``, and with the stores'
+        ``sales`` they add up to the year's national ``sales_total``."""
+        years = self.snapshot_years
+        if not years:
+            raise KeyError(f"{self.path}: no store snapshots (/snapshots)")
+        year = years[-1] if year is None else int(year)
+        key = f"snapshots/{year}/closed_store_sales"
+        if key not in self._h5:
+            raise KeyError(f"{self.path}: no /{key}; snapshot years: {years}")
+        return float(self._h5[key][()])
 
 
 def _geo_table_name(level):

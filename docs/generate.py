@@ -64,6 +64,7 @@ is written under a temporary name (`.partial`) and renamed only when complete. I
 | `/province` | (time, province) | every output variable per province |
 | `/county` | (time, county) | every output variable per county |
 | `/village_annual` | (year, village) | annual village snapshots of the variables marked "yes" below; only when `output.village_snapshots` is true |
+| `/snapshots/<year>` | (store), (livestreamer) | every store and livestreamer alive at the end of the years of `output.snapshot_years` |
 | `/events` | (event) | discrete events (Taobao Village/Town recognised or lost, stations opened or closed, county centres opened, interventions starting and ending) |
 | `/geography` | per table | the static geography: provinces, counties, towns, villages and product categories |
 | `/provenance` | - | the scenario as given and resolved (every default filled in); run metadata (version, git commit, seed, threads, host, times, content hash) are attributes of the root group |

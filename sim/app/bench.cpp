@@ -50,12 +50,13 @@ const char* const kPhaseName[kPhaseCount] = {"adoption",    "livestream", "marke
                                              "recognition", "recording"};
 
 // Bytes read plus written per update, from the layout of MerchantStore, StreamerStore and the
-// village state (sim/model/world.hpp). Per store: adoption = the rebuild copy of the 41 bytes
+// village state (sim/model/world.hpp). Per store: adoption = the rebuild copy of the 49 bytes
 // of state (read and write); market = attractiveness (alive, category, quality, reputation,
 // brand, type in; attract out) and sales (attract in, sales_org out, sales_live in);
 // livestream = the promoted stores' attract and category in and sales_live out; logistics =
 // category, sales_org, sales_live in; accounting = sales in, employees, reputation, profit,
-// sales, loss ticks read and written, base_rel, type, brand, birth tick in; exit = alive and
+// sales, calendar-year sales and livestream sales, loss ticks read and written, base_rel, type,
+// brand, birth tick in; exit = alive and
 // loss ticks; recording = the tallies (alive, type, base_rel, profit_year, sales_year).
 // Per village: the per-village state and additive rows each phase reads and writes.
 // Per livestreamer: skill, followers, commission, session scratch, alive.
@@ -63,14 +64,14 @@ struct PhaseBytes {
   double store, village, streamer;
 };
 constexpr PhaseBytes kLayoutBytes[kPhaseCount] = {
-    {82, 160, 0},                                              // adoption
-    {13, 0, 2 * (4 + 8 + 8 + 8 + 1)},                          // livestream
-    {1 + 1 + 4 + 4 + 4 + 1 + 4 + 4 + 4 + 8, 48, 0},            // market
-    {1 + 4 + 8, 120, 0},                                       // logistics
-    {8 + 4 + 2 * (4 + 4 + 4 + 4 + 2) + 4 + 1 + 4 + 4, 64, 0},  // accounting
-    {2 + 2 * 2, 8, 0},                                         // exit
-    {0, 64, 0},                                                // recognition (year ends)
-    {1 + 1 + 4 + 4 + 4, 2 * 8 * kVillageQ, 0},                 // recording (records)
+    {98, 160, 0},                                                      // adoption
+    {13, 0, 2 * (4 + 8 + 8 + 8 + 1)},                                  // livestream
+    {1 + 1 + 4 + 4 + 4 + 1 + 4 + 4 + 4 + 8, 48, 0},                    // market
+    {1 + 4 + 8, 120, 0},                                               // logistics
+    {8 + 4 + 2 * (4 + 4 + 4 + 4 + 4 + 4 + 2) + 4 + 1 + 4 + 4, 64, 0},  // accounting
+    {2 + 2 * 2, 8, 0},                                                 // exit
+    {0, 64, 0},                                                        // recognition (year ends)
+    {1 + 1 + 4 + 4 + 4, 2 * 8 * kVillageQ, 0},                         // recording (records)
 };
 
 double peak_rss_mib() {

@@ -147,8 +147,9 @@ const char* const kInterventionsHelp =
     "usage: ruralsim interventions [--keys] [--markdown]\n\nLists the intervention types; --keys "
     "adds every key, --markdown prints docs/interventions.md.\n";
 const char* const kOutputsHelp =
-    "usage: ruralsim outputs [--markdown]\n\nLists every output variable; --markdown prints the "
-    "table of docs/outputs.md.\n";
+    "usage: ruralsim outputs [--snapshots] [--markdown]\n\nLists every output variable; "
+    "--snapshots lists the fields of the store and livestreamer snapshots (/snapshots/<year>, "
+    "output.snapshot_years) instead; --markdown prints the table of docs/outputs.md.\n";
 
 struct Args {
   std::vector<std::string> positional;
@@ -571,12 +572,22 @@ int cmd_params(const std::vector<std::string>& argv) {
 }
 
 int cmd_outputs(const std::vector<std::string>& argv) {
-  const Args a = parse_args(argv, 1, {}, {"--markdown"}, "outputs");
+  const Args a = parse_args(argv, 1, {}, {"--markdown", "--snapshots"}, "outputs");
   if (a.help) {
     std::fputs(kOutputsHelp, stdout);
     return 0;
   }
   no_positional(a, "outputs", kOutputsHelp);
+  if (a.opts.count("--snapshots")) {
+    if (a.opts.count("--markdown")) {
+      std::fputs(snapshots_markdown().c_str(), stdout);
+      return 0;
+    }
+    for (const auto& f : snapshot_table())
+      std::printf("%-14s %-17s %-8s %-10s %s\n", snapshot_group_name(f.group), f.name,
+                  snapshot_type(f), f.unit, f.description);
+    return 0;
+  }
   if (a.opts.count("--markdown")) {
     std::fputs(outputs_markdown().c_str(), stdout);
     return 0;

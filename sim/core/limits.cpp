@@ -15,13 +15,16 @@ namespace ruralsim {
 namespace {
 
 // The fixed part of the process, the per-village state (geography, state vectors, additive
-// quantities, snapshot rows, neighbour lists) and one store (56 bytes) in both rebuild buffers,
-// for the largest number of stores the model allows (adoption.h_max of the households). Checked
-// against peak memory: baseline 88 MiB estimated, 86 measured; bench/region.yaml 551 MiB
-// estimated, 307 measured (its stores reach a quarter of the bound).
+// quantities, snapshot rows, neighbour lists) and one store (64 bytes) in both rebuild buffers,
+// plus its entry in a store snapshot being written, for the largest number of stores the model
+// allows (adoption.h_max of the households). Checked against peak memory: baseline 88 MiB
+// estimated, 86 measured; bench/region.yaml 551 MiB estimated, 307 measured (its stores reach a
+// quarter of the bound) before the store snapshots; with them, baseline 100 MiB estimated, 72
+// measured, bench/many_stores.yaml (1.8 million stores) 693 MiB estimated, 561 measured.
 constexpr double kFixedBytes = 48.0 * (1 << 20);
 constexpr double kPerVillageBytes = 2048;
-constexpr double kPerStoreBytes = 112;
+constexpr double kPerStoreBytes = 128;
+constexpr double kStoreSnapshotBytes = 26;
 
 double count_data_lines(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -112,8 +115,11 @@ MemoryEstimate estimate_memory(const Scenario& sc) {
   e.max_stores = e.households * p.adoption.h_max;
   const double snapshot_row =
       p.output.village_snapshots ? static_cast<double>(output_table().size()) * 8 * 2 : 0;
-  const double bytes =
-      kFixedBytes + e.villages * (kPerVillageBytes + snapshot_row) + e.max_stores * kPerStoreBytes;
+  // A store and livestreamer snapshot holds, while it is written, the index (8 bytes) and the
+  // fields (18 bytes) of every live store.
+  const double store_snapshot = p.output.snapshot_years.empty() ? 0 : kStoreSnapshotBytes;
+  const double bytes = kFixedBytes + e.villages * (kPerVillageBytes + snapshot_row) +
+                       e.max_stores * (kPerStoreBytes + store_snapshot);
   e.bytes =
       bytes > 1.0e19 ? std::uint64_t{10000000000000000000ull} : static_cast<std::uint64_t>(bytes);
   return e;

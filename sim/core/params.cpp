@@ -2,6 +2,7 @@
 
 #include "core/format.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -218,8 +219,8 @@ std::vector<ParamSpec> build_table() {
       {"adoption.prior_weight", "stores", 0, 1.0e6,
        "Weight, in stores, of what the market offers a new store of the village specialty "
        "(market prior) in expected profit",
-       "assumption: what the platform shows a newcomer counts like a few stores seen", 
-       "", RS_REF(adoption.prior_weight)},
+       "assumption: what the platform shows a newcomer counts like a few stores seen", "",
+       RS_REF(adoption.prior_weight)},
       {"adoption.entry_cost", "RMB", 0, 1.0e9,
        "One-off cost of opening a store (equipment, stock, learning)",
        "assumption: a computer, a camera and first stock, a few thousand yuan", "",
@@ -520,6 +521,11 @@ std::vector<ParamSpec> build_table() {
       {"output.large_store_sales", "RMB/yr", 0, 1.0e15,
        "Trailing-year sales above which a store counts as large (large_store_share)", kRun, "",
        RS_REF(output.large_store_sales)},
+      {"output.snapshot_years", "yr", 1990, 2199,
+       "Years at whose end every store and livestreamer is written to /snapshots/<year> "
+       "(docs/outputs.md); a list of calendar years of the run, `last` for the last simulated "
+       "year, [] for none",
+       kRun, "", RS_REF(output.snapshot_years)},
   };
 }
 #undef RS_REF
@@ -547,6 +553,14 @@ std::string param_value_text(const ParamSpec& spec, const Params& p) {
   if (auto d = std::get_if<double*>(&r)) return fmt_number(**d);
   if (auto i = std::get_if<std::int64_t*>(&r)) return std::to_string(**i);
   if (auto b = std::get_if<bool*>(&r)) return **b ? "true" : "false";
+  if (auto l = std::get_if<YearList*>(&r)) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < (*l)->size(); ++i) {
+      const std::int64_t y = (**l)[i];
+      out += (i ? ", " : "") + (y == kLastYear ? std::string("last") : std::to_string(y));
+    }
+    return out + "]";
+  }
   const std::string& s = *std::get<std::string*>(r);
   std::string q = "\"";  // always quoted, with YAML double-quote escapes
   for (char ch : s) {
@@ -554,6 +568,16 @@ std::string param_value_text(const ParamSpec& spec, const Params& p) {
     q += ch;
   }
   return q + "\"";
+}
+
+std::vector<std::int32_t> snapshot_years(const Params& p) {
+  const auto last = p.simulation.start_year + p.simulation.years - 1;
+  std::vector<std::int32_t> out;
+  for (const std::int64_t y : p.output.snapshot_years)
+    out.push_back(static_cast<std::int32_t>(y == kLastYear ? last : y));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 std::string params_markdown() {
@@ -568,6 +592,9 @@ std::string params_markdown() {
       range = *s.choices ? std::string("one of ") + s.choices : "text";
     else if (std::holds_alternative<bool*>(r))
       range = "true / false";
+    else if (std::holds_alternative<YearList*>(r))
+      range = "list of years in [" + fmt_number(s.min) + ", " + fmt_number(s.max) +
+              "] within the run, or last";
     else
       range = "[" + fmt_number(s.min) + ", " + fmt_number(s.max) + "]";
     std::string choices = range;

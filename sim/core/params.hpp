@@ -9,6 +9,10 @@
 
 namespace ruralsim {
 
+// In a list of years (output.snapshot_years), this value stands for the last simulated year
+// (written `last` in scenarios).
+inline constexpr std::int64_t kLastYear = 0;
+
 struct Params {
   struct Simulation {
     std::int64_t seed = 1;
@@ -184,10 +188,15 @@ struct Params {
     std::int64_t every = 1;
     bool village_snapshots = false;
     double large_store_sales = 1.0e6;
+    // Year ends at which every store and livestreamer is written (/snapshots/<year>).
+    std::vector<std::int64_t> snapshot_years = {kLastYear};
   } output;
 };
 
-using ParamRef = std::variant<double*, std::int64_t*, bool*, std::string*>;
+// A parameter is a number, a whole number, a boolean, a text or a list of calendar years
+// (elements in [min, max], or kLastYear).
+using YearList = std::vector<std::int64_t>;
+using ParamRef = std::variant<double*, std::int64_t*, bool*, std::string*, YearList*>;
 
 struct ParamSpec {
   const char* key;   // dotted path, e.g. "adoption.alpha"
@@ -204,6 +213,8 @@ const std::vector<ParamSpec>& param_table();
 const ParamSpec* find_param(const std::string& key);
 // Text form of the value a parameter has in `p` (YAML scalar syntax).
 std::string param_value_text(const ParamSpec& spec, const Params& p);
+// output.snapshot_years as calendar years of the run: `last` resolved, sorted, without repeats.
+std::vector<std::int32_t> snapshot_years(const Params& p);
 // Markdown table of all parameters (docs/parameters.md body).
 std::string params_markdown();
 

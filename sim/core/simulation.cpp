@@ -53,6 +53,7 @@ Simulation::Simulation(const Scenario& sc, World world) : sc_(sc), world_(std::m
   clock_.start_year = static_cast<std::int32_t>(p.simulation.start_year);
   clock_.total_ticks = static_cast<std::int32_t>(p.simulation.years * p.simulation.ticks_per_year);
   seed_ = run_seed(p);
+  snapshot_years_ = snapshot_years(p);
   const auto& g = world_.geo;
   for (auto h : g.households) total_households_ += h;
   const std::size_t np = g.provinces();
@@ -125,6 +126,9 @@ void Simulation::step() {
   const bool last_tick = clock_.tick + 1 == clock_.total_ticks;
   if ((clock_.tick + 1) % sc_.params.output.every == 0 || last_tick) record(c);  // 10. recording
   if (clock_.year_end() && sc_.params.output.village_snapshots) village_snapshot(c);
+  if (recorder_ && clock_.year_end() &&
+      std::binary_search(snapshot_years_.begin(), snapshot_years_.end(), clock_.year()))
+    recorder_->append_entity_snapshot(take_snapshot(world_, clock_));
   lap(kPhaseRecording);
   ++clock_.tick;
 }

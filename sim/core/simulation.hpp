@@ -90,6 +90,7 @@ class Simulation {
   std::vector<double> partial_;  // per-village category attractiveness
   std::vector<double> agg_county_, agg_province_, agg_national_;  // additive rows
   std::vector<Id> province_county_begin_, province_county_end_;
+  std::vector<std::int32_t> snapshot_years_;  // output.snapshot_years resolved, ascending
 };
 
 }  // namespace ruralsim

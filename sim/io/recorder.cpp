@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <system_error>
 #include <utility>
+#include <variant>
 
 #include "core/sha256.hpp"
 #include "io/output_path.hpp"
@@ -29,10 +30,13 @@
 //    commit(). 2-D datasets are chunked with `flush_rows` rows per chunk, shuffled and deflated.
 //  * Content hash: SHA-256 over all result datasets (everything except /provenance), sorted by
 //    full path (byte order). For each dataset: the path, one NUL byte, then the data in C order,
-//    numbers little-endian as stored (float64 / int64 / int32 / uint8), strings each followed by a
-//    NUL byte. It is computed by reading the datasets back just before provenance is written, so
-//    it depends only on the stored data (not on flush block sizes). analysis/check_h5.py
-//    recomputes it in Python.
+//    numbers little-endian as stored (float64 / float32 / int64 / int32 / uint8), strings each
+//    followed by a NUL byte. It is computed by reading the datasets back just before provenance is
+//    written, so it depends only on the stored data (not on flush block sizes).
+//    analysis/check_h5.py recomputes it in Python.
+//  * /snapshots/<year>/{stores,livestreamers} (output.snapshot_years) are fixed-size 1-D datasets
+//    written once, at the year end (compressed like the other static datasets when long); they
+//    are result datasets, so the content hash covers them.
 //  * The root group holds soft links to every dataset of /national (time, tick, year and the
 //    variables), and the series datasets carry the CF attribute coordinates = "tick year", so that
 //    xarray.open_dataset(file, engine="h5netcdf") without group= returns the national series with
@@ -56,13 +60,17 @@ constexpr std::size_t kReadBlockBytes = 8u << 20;  // read-back block for hashin
 const char* const kHashAlgorithm = "sha256 over result datasets in path order";
 const char* const kFormat = "ruralsim-hdf5-1";
 
-enum class Kind { F64, I64, I32, U8, Str };
+enum class Kind { F64, F32, I64, I32, U8, Str };
 
 template <class T>
 constexpr Kind kind_of();
 template <>
 constexpr Kind kind_of<double>() {
   return Kind::F64;
+}
+template <>
+constexpr Kind kind_of<float>() {
+  return Kind::F32;
 }
 template <>
 constexpr Kind kind_of<std::int64_t>() {
@@ -83,6 +91,8 @@ hid_t le_type(Kind k) {
   switch (k) {
     case Kind::F64:
       return H5T_IEEE_F64LE;
+    case Kind::F32:
+      return H5T_IEEE_F32LE;
     case Kind::I64:
       return H5T_STD_I64LE;
     case Kind::I32:
@@ -100,6 +110,7 @@ std::size_t elem_size(Kind k) {
     case Kind::F64:
     case Kind::I64:
       return 8;
+    case Kind::F32:
     case Kind::I32:
       return 4;
     case Kind::U8:
@@ -693,6 +704,79 @@ struct Recorder::Impl {
     s.pending = 0;
   }
 
+  // ---- store and livestreamer snapshots ----------------------------------------------------
+
+  // /snapshots/<year>: closed_store_sales, and one group per entity (stores, livestreamers) with
+  // an index scale and one 1-D dataset per field of snapshot_table(), written at once.
+  void write_entity_snapshot(const EntitySnapshot& s) {
+    const std::string top_path = "/snapshots";
+    Handle top;
+    if (check(H5Lexists(file.get(), "snapshots", H5P_DEFAULT), "looking up " + top_path) > 0) {
+      top = Handle(check_id(H5Gopen2(file.get(), "snapshots", H5P_DEFAULT), "opening " + top_path),
+                   H5Gclose);
+    } else {
+      top = make_group(file.get(), "snapshots", top_path);
+      set_str_attr(top.get(), "description",
+                   "Every store and livestreamer at the end of the years of "
+                   "output.snapshot_years, one group per year",
+                   top_path);
+    }
+    const std::string yname = std::to_string(s.year);
+    const std::string gp = top_path + "/" + yname;
+    Handle g = make_group(top.get(), yname, gp);
+    set_str_attr(g.get(), "description",
+                 "Stores and livestreamers alive at the end of year " + yname + " (tick " +
+                     std::to_string(s.tick) + ")",
+                 gp);
+    set_int_attr(g.get(), "year", s.year, gp);
+    set_int_attr(g.get(), "tick", s.tick, gp);
+    {
+      const std::string what = "writing dataset " + gp + "/closed_store_sales";
+      Handle ds = create_ds(g.get(), gp, "closed_store_sales", Kind::F64, 0, nullptr, nullptr,
+                            nullptr, false, "RMB",
+                            "Calendar-year sales of the stores that closed during the year (not "
+                            "in stores/): with the sum of stores/sales, the year's sales_total");
+      check(H5Dwrite(ds.get(), le_type(Kind::F64), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                     &s.closed_store_sales),
+            what);
+      check(ds.close(), what);
+    }
+    for (const auto* cols : {&s.stores, &s.livestreamers}) {
+      if (cols->empty()) continue;
+      const SnapshotGroup grp = cols->front().first->group;
+      const std::string name = snapshot_group_name(grp);
+      const std::string path = gp + "/" + name;
+      Handle sub = make_group(g.get(), name, path);
+      set_str_attr(sub.get(), "description",
+                   std::string(grp == SnapshotGroup::Stores ? "Stores" : "Livestreamers") +
+                       " alive at the end of year " + yname + ", one entry each",
+                   path);
+      const std::size_t n =
+          std::visit([](const auto& v) { return v.size(); }, cols->front().second);
+      const std::string dim = snapshot_dim_name(grp);
+      Handle scale = write_index_scale(sub.get(), path, dim, n,
+                                       std::string("Index of the ") + dim + " in this snapshot");
+      for (const auto& [field, column] : *cols) {
+        std::visit(
+            [&, f = field](const auto& v) {
+              if (v.size() != n)
+                throw std::logic_error("HDF5 recorder: snapshot field " + path + "/" + f->name +
+                                       " has " + std::to_string(v.size()) + " entries, expected " +
+                                       std::to_string(n));
+              Handle ds =
+                  write_static(sub.get(), path, f->name, v.data(), n, f->unit, f->description);
+              attach(ds.get(), scale.get(), 0, path + "/" + f->name);
+              check(ds.close(), "closing " + path + "/" + f->name);
+            },
+            column);
+      }
+      check(scale.close(), "closing " + path + "/" + dim);
+      check(sub.close(), "closing " + path);
+    }
+    check(g.close(), "closing " + gp);
+    check(top.close(), "closing " + top_path);
+  }
+
   // ---- events, hash, provenance ------------------------------------------------------------
 
   void write_events(const std::vector<Event>& events) {
@@ -997,6 +1081,12 @@ void Recorder::append_village_snapshot(std::int32_t year, const std::vector<doub
   im.end_record(*im.village);
 }
 
+void Recorder::append_entity_snapshot(const EntitySnapshot& snapshot) {
+  Impl& im = *impl_;
+  im.require_open("append_entity_snapshot()");
+  im.write_entity_snapshot(snapshot);
+}
+
 std::string Recorder::commit(const std::vector<Event>& events, Provenance prov) {
   Impl& im = *impl_;
   im.require_open("commit()");
@@ -1117,6 +1207,46 @@ void Recorder::restore(const std::vector<unsigned char>& image, const RecorderPo
   }
   if (pending.at != pos.pending.size())
     throw std::runtime_error("HDF5 recorder: buffered records have extra bytes");
+  // Store and livestreamer snapshots already written (whole years): copied as they are, and
+  // their datasets registered for the content hash as when they were written.
+  if (im.check(H5Lexists(src.get(), "snapshots", H5P_DEFAULT), what) > 0) {
+    const std::string swhat = "restoring /snapshots from the checkpoint";
+    im.check(H5Ocopy(src.get(), "snapshots", im.file.get(), "snapshots", H5P_DEFAULT, H5P_DEFAULT),
+             swhat);
+    Handle g(im.check_id(H5Gopen2(im.file.get(), "snapshots", H5P_DEFAULT), swhat), H5Gclose);
+    std::vector<std::string> names;
+    im.check(H5Ovisit(
+                 g.get(), H5_INDEX_NAME, H5_ITER_INC,
+                 [](hid_t, const char* name, const H5O_info_t* info, void* data) -> herr_t {
+                   if (info->type == H5O_TYPE_DATASET)
+                     static_cast<std::vector<std::string>*>(data)->push_back(name);
+                   return 0;
+                 },
+                 &names),
+             swhat);
+    for (const std::string& n : names) {
+      const std::string path = "/snapshots/" + n;
+      Handle ds(im.check_id(H5Dopen2(g.get(), n.c_str(), H5P_DEFAULT), swhat), H5Dclose);
+      Handle t(im.check_id(H5Dget_type(ds.get()), swhat), H5Tclose);
+      const H5T_class_t cls = H5Tget_class(t.get());
+      const std::size_t size = H5Tget_size(t.get());
+      Kind kind;
+      if (cls == H5T_FLOAT && (size == 8 || size == 4))
+        kind = size == 8 ? Kind::F64 : Kind::F32;
+      else if (cls == H5T_INTEGER && size == 8)
+        kind = Kind::I64;
+      else if (cls == H5T_INTEGER && size == 4)
+        kind = Kind::I32;
+      else if (cls == H5T_INTEGER && size == 1)
+        kind = Kind::U8;
+      else if (cls == H5T_STRING)
+        kind = Kind::Str;
+      else
+        throw std::runtime_error("HDF5 recorder: " + swhat + ": " + path +
+                                 " has a type it never writes");
+      im.results.push_back({path, kind});
+    }
+  }
   im.check(src.close(), what);
 }
 

@@ -4,6 +4,7 @@
 //   /province        dims (time, province)
 //   /county          dims (time, county)
 //   /village_annual  dims (year, village)      only with output.village_snapshots
+//   /snapshots/<year>/{stores,livestreamers}   dims (store), (livestreamer); output.snapshot_years
 //   /events          dims (event)              tick, year, kind, entity, value
 //   /geography/{provinces,counties,towns,villages}   static tables, one dataset per column
 //   /provenance      scenario_input, scenario_resolved, geography_csv (when the geography came
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "model/outputs.hpp"
 #include "model/world.hpp"
 
 namespace ruralsim {
@@ -52,6 +54,8 @@ class Recorder {
   // One annual village snapshot: villages*nvars (entity-major); variables with
   // OutputVar::village false are written as NaN-free omissions (not written at all).
   void append_village_snapshot(std::int32_t year, const std::vector<double>& village);
+  // Every store and livestreamer at one year end (/snapshots/<year>), written at once.
+  void append_entity_snapshot(const EntitySnapshot& snapshot);
   // Writes events, the content hash, provenance; closes; renames into place.
   // Returns the content hash (hex SHA-256 over every result dataset, fixed order).
   std::string commit(const std::vector<Event>& events, Provenance prov);

@@ -86,16 +86,55 @@ std::string scalar_text(const YAML::Node& n) {
   return n.IsScalar() ? n.Scalar() : "(not a scalar)";
 }
 
-// Sets one table parameter from a YAML scalar, checking type and range.
+// A list of years: each element a whole number in the spec's range or `last`, none twice (so at
+// most one element per year of the range).
+void set_year_list(const ParamSpec& spec, YearList& out, const YAML::Node& n, const Ctx& ctx) {
+  const std::string key = spec.key;
+  const std::string valid = "a list of calendar years of the run or 'last', e.g. [2015, last]; " +
+                            std::string("[] for none");
+  if (!n.IsSequence())
+    ctx.fail(n, "key '" + key + "' takes a list (" + valid + "), not " +
+                    (n.IsMap()      ? std::string("a map")
+                     : n.IsScalar() ? "the single value '" + n.Scalar() + "'"
+                                    : std::string("null")));
+  YearList years;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const YAML::Node e = n[i];
+    const std::string where = key + "[" + std::to_string(i) + "]";
+    if (!e.IsScalar()) ctx.fail(e, "key '" + where + "' must be a year or 'last'");
+    std::int64_t y = kLastYear;
+    if (e.Scalar() != "last") {
+      double v = 0;
+      if (!YAML::convert<double>::decode(e, v) || !std::isfinite(v) || v != std::floor(v))
+        ctx.fail(e, "key '" + where + "' = '" + e.Scalar() +
+                        "' is not a year; valid: a whole number or 'last'");
+      if (v < spec.min || v > spec.max)
+        ctx.fail(e, "key '" + where + "' = " + e.Scalar() + " is out of range; valid range [" +
+                        fmt(spec.min) + ", " + fmt(spec.max) + "] or 'last'");
+      y = static_cast<std::int64_t>(v);
+    }
+    if (std::find(years.begin(), years.end(), y) != years.end())
+      ctx.fail(e, "key '" + key + "': '" + e.Scalar() + "' appears twice");
+    years.push_back(y);
+  }
+  out = years;
+}
+
+// Sets one table parameter from a YAML scalar (or list, for a list of years), checking type and
+// range.
 void set_param(const ParamSpec& spec, Params& p, const YAML::Node& n, const Ctx& ctx) {
   const std::string key = spec.key;
+  ParamRef r = spec.ref(p);
+  if (auto lp = std::get_if<YearList*>(&r)) {
+    set_year_list(spec, **lp, n, ctx);
+    return;
+  }
   if (!n.IsScalar())
     ctx.fail(n, "key '" + key + "' takes a single value (" + spec.doc + "), not a " +
                     (n.IsMap()        ? "map"
                      : n.IsSequence() ? "list"
                                       : "null"));
   const std::string text = n.Scalar();
-  ParamRef r = spec.ref(p);
   auto range_msg = [&] {
     return "key '" + key + "' = " + text + " is out of range; valid range [" + fmt(spec.min) +
            ", " + fmt(spec.max) + "]" +
@@ -292,6 +331,20 @@ void cross_checks(Scenario& sc, const YAML::Node& root, const Ctx& ctx) {
     } catch (const std::invalid_argument& e) {
       ctx.fail(node_of("recognition", key),
                std::string("key 'recognition.") + key + "': " + printable(e.what()));
+    }
+  }
+  {  // snapshot years within the run
+    const YAML::Node list = node_of("output", "snapshot_years");
+    const auto first = p.simulation.start_year;
+    const auto last = first + p.simulation.years - 1;
+    for (std::size_t i = 0; i < p.output.snapshot_years.size(); ++i) {
+      const std::int64_t y = p.output.snapshot_years[i];
+      if (y == kLastYear || (y >= first && y <= last)) continue;
+      ctx.fail(list && list.IsSequence() && i < list.size() ? list[i] : list,
+               "key 'output.snapshot_years' = " + std::to_string(y) +
+                   " is not a simulated year; valid: " + std::to_string(first) + " to " +
+                   std::to_string(last) +
+                   " (simulation.start_year to start_year + years - 1) or 'last'");
     }
   }
   if (p.livestream.k_promo < 1)

@@ -42,6 +42,7 @@ void accounting_step(World& w, const StepCtx& ctx) {
   const double scale_side = side_scale(ctx.p);
   const double rho = ctx.p.market.rho;
   const auto tick = ctx.clk.tick;
+  const bool new_year = tick % ctx.clk.ticks_per_year == 0;  // calendar-year sales restart
   auto& m = w.m;
   parallel_for(0, nv, 256, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
@@ -86,6 +87,8 @@ void accounting_step(World& w, const StepCtx& ctx) {
         m.profit_year[i] =
             static_cast<float>(m.profit_year[i] + wt * (profit / dt - m.profit_year[i]));
         m.sales_year[i] = static_cast<float>(m.sales_year[i] + wt * (S / dt - m.sales_year[i]));
+        m.cal_sales[i] = static_cast<float>((new_year ? 0.0 : m.cal_sales[i]) + S);
+        m.cal_live[i] = static_cast<float>((new_year ? 0.0 : m.cal_live[i]) + m.sales_live[i]);
         // A store gains when its trailing profit covers the base income the household gives up.
         const double ts = m.full_time[i] ? ap.time_share_full : ap.time_share_side;
         const bool gains = m.profit_year[i] >= ts * m.base_rel[i] * y0;

@@ -4,6 +4,8 @@
 #include <limits>
 #include <sstream>
 
+#include "model/world.hpp"
+
 namespace ruralsim {
 
 bool q_is_flow(int q) {
@@ -158,6 +160,133 @@ std::string outputs_markdown() {
     os << "| `" << v.name << "` | " << v.unit << " | " << v.description << " | " << aggregation(v)
        << " | " << (v.village ? "yes" : "no") << " |\n";
   return os.str();
+}
+
+// ---- snapshots ------------------------------------------------------------------------------
+
+namespace {
+
+// One field of entity `rows` of a store: out[k] = f(rows[k]).
+template <class T, class F>
+SnapshotColumn gather(const std::vector<std::uint64_t>& rows, F f) {
+  std::vector<T> out(rows.size());
+  for (std::size_t k = 0; k < rows.size(); ++k) out[k] = f(rows[k]);
+  return out;
+}
+
+// Years from the opening tick to the end of the current tick.
+float age_years(std::int32_t birth_tick, const Clock& clk) {
+  return static_cast<float>((clk.tick + 1.0 - birth_tick) / clk.ticks_per_year);
+}
+
+}  // namespace
+
+const char* snapshot_group_name(SnapshotGroup g) {
+  return g == SnapshotGroup::Stores ? "stores" : "livestreamers";
+}
+
+const char* snapshot_dim_name(SnapshotGroup g) {
+  return g == SnapshotGroup::Stores ? "store" : "livestreamer";
+}
+
+const std::vector<SnapshotField>& snapshot_table() {
+  using G = SnapshotGroup;
+  using Rows = std::vector<std::uint64_t>;
+  static const std::vector<SnapshotField> table = {
+      {G::Stores, "village", "-", "Village index of the store (see /geography/villages)",
+       [](const World& w, const Rows& r, const Clock&) {
+         return gather<std::int32_t>(r, [&](auto i) { return std::int32_t(w.m.village[i]); });
+       }},
+      {G::Stores, "category", "-", "Product category index (see /geography/categories)",
+       [](const World& w, const Rows& r, const Clock&) {
+         return gather<std::uint8_t>(r, [&](auto i) { return w.m.category[i]; });
+       }},
+      {G::Stores, "full_time", "-", "Store type: 1 full-time store, 0 side business",
+       [](const World& w, const Rows& r, const Clock&) {
+         return gather<std::uint8_t>(r, [&](auto i) { return w.m.full_time[i]; });
+       }},
+      {G::Stores, "sales", "RMB",
+       "Sales in the calendar year, organic plus livestream (a store opened during the year "
+       "counts from its opening)",
+       [](const World& w, const Rows& r, const Clock&) {
+         return gather<float>(r, [&](auto i) { return w.m.cal_sales[i]; });
+       }},
+      {G::Stores, "sales_livestream", "RMB", "Livestream part of the calendar-year sales",
+       [](const World& w, const Rows& r, const Clock&) {
+         return gather<float>(r, [&](auto i) { return w.m.cal_live[i]; });
+       }},
+      {G::Stores, "age", "yr",
+       "Years from the store's opening to the end of the year (stores of the start: from the "
+       "start of the run)",
+       [](const World& w, const Rows& r, const Clock& c) {
+         return gather<float>(r, [&](auto i) { return age_years(w.m.birth_tick[i], c); });
+       }},
+      {G::Livestreamers, "county", "-", "Home county index (see /geography/counties)",
+       [](const World& w, const Rows& r, const Clock&) {
+         return gather<std::int32_t>(r, [&](auto i) { return std::int32_t(w.ls.county[i]); });
+       }},
+      {G::Livestreamers, "village", "-", "Home village index (see /geography/villages)",
+       [](const World& w, const Rows& r, const Clock&) {
+         return gather<std::int32_t>(r, [&](auto i) { return std::int32_t(w.ls.village[i]); });
+       }},
+      {G::Livestreamers, "followers", "followers",
+       "Followers (the livestreamer's audience) at the end of the year",
+       [](const World& w, const Rows& r, const Clock&) {
+         return gather<double>(r, [&](auto i) { return w.ls.followers[i]; });
+       }},
+      {G::Livestreamers, "trained", "-", "1: trained by a programme, 0: organic entrant",
+       [](const World& w, const Rows& r, const Clock&) {
+         return gather<std::uint8_t>(r, [&](auto i) { return w.ls.trained[i]; });
+       }},
+      {G::Livestreamers, "commission_year", "RMB/yr", "Trailing-year commission earned",
+       [](const World& w, const Rows& r, const Clock&) {
+         return gather<double>(r, [&](auto i) { return w.ls.commission_year[i]; });
+       }},
+      {G::Livestreamers, "age", "yr", "Years from the livestreamer's entry to the end of the year",
+       [](const World& w, const Rows& r, const Clock& c) {
+         return gather<float>(r, [&](auto i) { return age_years(w.ls.birth_tick[i], c); });
+       }},
+  };
+  return table;
+}
+
+const char* snapshot_type(const SnapshotField& f) {
+  static const char* const names[] = {"int32", "uint8", "float32", "float64"};
+  const World empty;
+  return names[f.column(empty, {}, Clock{}).index()];
+}
+
+std::string snapshots_markdown() {
+  std::ostringstream os;
+  os << "| group | dataset | type | unit | description |\n|---|---|---|---|---|\n";
+  for (const auto& f : snapshot_table())
+    os << "| `" << snapshot_group_name(f.group) << "` | `" << f.name << "` | " << snapshot_type(f)
+       << " | " << f.unit << " | " << f.description << " |\n";
+  return os.str();
+}
+
+EntitySnapshot take_snapshot(const World& w, const Clock& clk) {
+  EntitySnapshot s;
+  s.year = clk.year();
+  s.tick = clk.tick;
+  std::vector<std::uint64_t> stores, streamers;
+  stores.reserve(w.m.size());
+  double closed = 0;
+  for (double c : w.v.closed_sales) closed += c;
+  for (std::size_t i = 0; i < w.m.size(); ++i) {
+    if (w.m.alive[i])
+      stores.push_back(i);
+    else
+      closed += w.m.cal_sales[i];  // closed at this tick, removed at the next rebuild
+  }
+  s.closed_store_sales = closed;
+  for (std::size_t i = 0; i < w.ls.size(); ++i)
+    if (w.ls.alive[i]) streamers.push_back(i);
+  for (const auto& f : snapshot_table()) {
+    const bool st = f.group == SnapshotGroup::Stores;
+    (st ? s.stores : s.livestreamers).emplace_back(&f, f.column(w, st ? stores : streamers, clk));
+  }
+  return s;
 }
 
 }  // namespace ruralsim

@@ -4,9 +4,15 @@
 // it; the Python loaders read the names from the file.
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
+#include "core/clock.hpp"
+
 namespace ruralsim {
+
+struct World;
 
 // Additive quantities, held per village (Q_V*) or per county (Q_C*), summed up the hierarchy
 // in a fixed order. Stocks are read at the recording tick; flows are summed over the ticks
@@ -79,5 +85,46 @@ std::string aggregation(const OutputVar& var);
 
 // Value of an additive-derived variable (Sum, Sum2, Ratio) from one row of quantities.
 double derived_value(const OutputVar& var, const double* row);
+
+// ---- Store and livestreamer snapshots ------------------------------------------------------
+// At the end of each year of output.snapshot_years, every live store and livestreamer is
+// written to /snapshots/<year>/stores and /snapshots/<year>/livestreamers, one dataset per field
+// of the snapshot table below (docs/outputs.md is generated from it).
+
+enum class SnapshotGroup { Stores, Livestreamers };
+const char* snapshot_group_name(SnapshotGroup g);  // "stores", "livestreamers"
+const char* snapshot_dim_name(SnapshotGroup g);    // "store", "livestreamer"
+
+using SnapshotColumn = std::variant<std::vector<std::int32_t>, std::vector<std::uint8_t>,
+                                    std::vector<float>, std::vector<double>>;
+
+struct SnapshotField {
+  SnapshotGroup group;
+  const char* name;
+  const char* unit;
+  const char* description;
+  // The field of the entities `rows` (indices into World::m or World::ls) at the end of the
+  // tick of `clk`.
+  SnapshotColumn (*column)(const World& w, const std::vector<std::uint64_t>& rows,
+                           const Clock& clk);
+};
+
+const std::vector<SnapshotField>& snapshot_table();
+// "int32", "uint8", "float32" or "float64": the stored type of a field.
+const char* snapshot_type(const SnapshotField& f);
+std::string snapshots_markdown();
+
+struct EntitySnapshot {
+  std::int32_t year = 0;
+  std::int32_t tick = 0;
+  // Calendar-year sales of the stores that closed during the year (not in `stores`), RMB: with
+  // the stores' `sales` they add up to the year's sales_total.
+  double closed_store_sales = 0;
+  std::vector<std::pair<const SnapshotField*, SnapshotColumn>> stores, livestreamers;
+};
+
+// Every live store and livestreamer at the end of the current tick of `clk` (a year end), in
+// storage order (stores by village, livestreamers by home county).
+EntitySnapshot take_snapshot(const World& w, const Clock& clk);
 
 }  // namespace ruralsim

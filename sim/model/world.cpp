@@ -87,6 +87,7 @@ void init_state(World& w, const StepCtx& ctx) {
   v.taobao_year.assign(nv, 0);
   v.taobao_nbr.assign(nv, 0);
   v.sales_year.assign(nv, 0.0);
+  v.closed_sales.assign(nv, 0.0);
   v.delivery_days.assign(nv, 0.0);
   v.ship_cost.assign(nv, 0.0);
   v.wage.assign(nv, ctx.p.accounting.wage_min);
@@ -168,12 +169,20 @@ void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose) {
   const auto& ap = ctx.p.adoption;
   const std::size_t ncat = w.categories.size();
   const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
+  // Stores removed at the first tick of a year closed at the end of the previous one (counted
+  // by that year's snapshot): the calendar-year tally of closed stores restarts then.
+  const bool new_year = ctx.clk.tick % ctx.clk.ticks_per_year == 0;
   parallel_for(0, nv, 256, [&](const auto& range) {
     for (std::size_t v = range.begin(); v != range.end(); ++v) {
       auto j = dst.offset[v];
+      double closed = new_year ? 0.0 : w.v.closed_sales[v];
       for (auto i = src.offset[v]; i < src.offset[v + 1]; ++i) {
-        if (src.alive[i]) dst.copy_entry(src, i, j++);
+        if (src.alive[i])
+          dst.copy_entry(src, i, j++);
+        else if (!new_year)
+          closed += src.cal_sales[i];
       }
+      w.v.closed_sales[v] = closed;
       const int n_new = w.new_stores[v];
       if (n_new == 0) continue;
       Stream rs(ctx.seed, purpose, v, static_cast<std::uint64_t>(ctx.clk.tick));
@@ -217,6 +226,8 @@ void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose) {
         dst.sales_year[j] = 0.0f;
         dst.full_time[j] = choice.full ? 1 : 0;
         dst.base_rel[j] = static_cast<float>(choice.base_rel);
+        dst.cal_sales[j] = 0.0f;
+        dst.cal_live[j] = 0.0f;
       }
     }
   });

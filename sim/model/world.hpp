@@ -115,6 +115,9 @@ struct MerchantStore {
   std::vector<float> sales_year;
   std::vector<std::uint8_t> full_time;  // 1: full-time store, 0: side business
   std::vector<float> base_rel;          // the household's base income relative to its village mean
+  // Sales in the current calendar year, RMB (organic + livestream), and its livestream part:
+  // restarted at the first tick of each year; written by the store snapshots only.
+  std::vector<float> cal_sales, cal_live;
   // per-tick scratch (recomputed every tick, not state)
   std::vector<float> attract;
   std::vector<float> sales_org;
@@ -126,7 +129,8 @@ struct MerchantStore {
     using M = MerchantStore;
     return std::make_tuple(&M::village, &M::category, &M::alive, &M::loss_ticks, &M::birth_tick,
                            &M::employees, &M::quality, &M::reputation, &M::brand, &M::profit_year,
-                           &M::sales_year, &M::full_time, &M::base_rel);
+                           &M::sales_year, &M::full_time, &M::base_rel, &M::cal_sales,
+                           &M::cal_live);
   }
   // What a checkpoint saves: the offsets and the per-store state.
   static constexpr auto state_fields() {
@@ -187,7 +191,10 @@ struct VillageState {
   std::vector<std::uint8_t> taobao;                    // Taobao Village status
   std::vector<std::int32_t> taobao_year;               // first recognition year (0: never)
   std::vector<std::uint8_t> taobao_nbr;                // a neighbour within R is a Taobao Village
-  std::vector<double> sales_year;                // e-commerce sales in the current calendar year
+  std::vector<double> sales_year;  // e-commerce sales in the current calendar year
+  // Calendar-year sales (MerchantStore::cal_sales) of the stores removed by the rebuilds of the
+  // current year, RMB (store snapshots: stores closed before the year end).
+  std::vector<double> closed_sales;
   std::vector<double> delivery_days, ship_cost;  // current service level
   std::vector<double> wage;                      // monthly wage
   std::vector<double> commission_year;   // their trailing-year commission (filled at the record)
@@ -212,12 +219,13 @@ struct VillageState {
   // adopt_p, which cost little to keep).
   static constexpr auto state_fields() {
     using V = VillageState;
-    return std::make_tuple(
-        &V::internet, &V::u, &V::u_nbr, &V::stores, &V::station, &V::station_opened,
-        &V::station_low_ticks, &V::station_subsidised_until, &V::parcels_year, &V::taobao,
-        &V::taobao_year, &V::taobao_nbr, &V::sales_year, &V::delivery_days, &V::ship_cost, &V::wage,
-        &V::commission_year, &V::adopt_p, &V::eligible, &V::employment, &V::profitable, &V::gaining,
-        &V::considering, &V::gross_sum, &V::scale_sum, &V::expected_gross, &V::node_cost);
+    return std::make_tuple(&V::internet, &V::u, &V::u_nbr, &V::stores, &V::station,
+                           &V::station_opened, &V::station_low_ticks, &V::station_subsidised_until,
+                           &V::parcels_year, &V::taobao, &V::taobao_year, &V::taobao_nbr,
+                           &V::sales_year, &V::delivery_days, &V::ship_cost, &V::wage,
+                           &V::commission_year, &V::adopt_p, &V::eligible, &V::employment,
+                           &V::profitable, &V::gaining, &V::considering, &V::gross_sum,
+                           &V::scale_sum, &V::expected_gross, &V::node_cost, &V::closed_sales);
   }
   // The intervention modifiers, rebuilt at step 2 of every tick.
   static constexpr auto scratch_fields() {

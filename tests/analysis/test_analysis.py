@@ -287,6 +287,54 @@ def body(binary, project, analysis, rio, tmp):
             check(f"annual(how={how})", set(a.data_vars) == {"stores", "sales_total"}
                   and a.sizes["year"] == n_records // tpy)
 
+    # ---- snapshots: every store and livestreamer at chosen year ends -------------------------
+    snap = make("snap.h5", tiny, "--seed", "7", "--set", "output.snapshot_years=[2011,last]")
+    with rio.open_run(snap) as r, h5py.File(snap, "r") as f:
+        ann = r.annual()
+        check("snapshot_years lists the chosen years", r.snapshot_years == [2011, 2014],
+              r.snapshot_years)
+        for year in r.snapshot_years:
+            st = r.snapshot("stores", year)
+            ls = r.snapshot("livestreamers", year)
+            check(f"{year}: one row per store alive at the end of the year",
+                  len(st) == int(ann["stores"].sel(year=year)) == f[f"snapshots/{year}/stores/"
+                                                                 "village"].shape[0],
+                  (len(st), float(ann["stores"].sel(year=year))))
+            check(f"{year}: store columns, index and units",
+                  {"village", "category", "full_time", "sales", "sales_livestream", "age",
+                   "county", "province"} <= set(st.columns) and st.index.name == "store"
+                  and st.attrs["units"]["sales"] == "RMB" and st.attrs["year"] == year)
+            geo = r.geography("villages")
+            check(f"{year}: county and province joined from the village table",
+                  np.array_equal(st["county"].to_numpy(),
+                                 geo["county"].to_numpy()[st["village"].to_numpy()]))
+            total = st["sales"].astype(float).sum() + r.closed_store_sales(year)
+            want = float(ann["sales_total"].sel(year=year))
+            check(f"{year}: store sales + closed stores' sales == annual sales_total "
+                  "(float rounding)", abs(total - want) <= 1e-5 * want, (total, want))
+            check(f"{year}: one row per livestreamer, followers add up",
+                  len(ls) == int(ann["livestreamers"].sel(year=year))
+                  and np.isclose(ls["followers"].sum(), float(ann["followers"].sel(year=year)),
+                                 rtol=1e-9, atol=1e-9), (len(ls), ls["followers"].sum()))
+        for args, exc in ((("stores", 2012), KeyError), (("shops",), ValueError)):
+            try:
+                r.snapshot(*args)
+                check(f"snapshot{args} raises {exc.__name__}", False)
+            except exc:
+                check(f"snapshot{args} raises {exc.__name__}", True)
+    with rio.open_run(t7) as r:
+        check("default output.snapshot_years: the last year", r.snapshot_years == [2014],
+              r.snapshot_years)
+    none = make("none.h5", tiny, "--seed", "7", "--set", "output.snapshot_years=[]")
+    with rio.open_run(none) as r:
+        check("snapshot_years: [] writes no /snapshots", r.snapshot_years == [])
+        try:
+            r.snapshot("stores")
+            check("snapshot() of a file without snapshots raises KeyError", False)
+        except KeyError as e:
+            check("snapshot() of a file without snapshots raises KeyError",
+                  "no store or livestreamer snapshots" in str(e), e)
+
     # ---- open_runs ---------------------------------------------------------------------------
     stack = rio.open_runs([t7, t8, b7, b8], annual=True)
     check("open_runs annual dims", dict(stack["stores"].sizes) == {"run": 4,

@@ -5,6 +5,9 @@ usage: test_report.py RURALSIM_BINARY PROJECT_DIR
 
 Runs scenarios/tiny.yaml with a station_programme (so that the timeline has an intervention)
 in a temporary directory (kept if RURALSIM_KEEP_TMP is set), then checks that
+  * ccdf.png is drawn from the store and livestreamer snapshot of the last year (summary.json
+    and the caption say so, with every store and livestreamer counted), and from village and
+    county aggregates for a file without snapshots (output.snapshot_years: []);
   * `ruralsim report RUN.h5 --out DIR` writes index.html and every figure of
     report.FIGURES, the figures are non-empty PNGs, the HTML parses (html.parser), references
     only files that exist in DIR and nothing on the network, and shows the provenance;
@@ -18,6 +21,7 @@ Ends with "N passed, M failed" (exit status 1 if any check failed).
 """
 import contextlib
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -119,7 +123,21 @@ def main(argv):
                   "station_programme" in page and "<td>1</td>" in page)
             check("--years chooses the years of the village map",
                   "end of 2010, 2014;" in page, "caption of map_villages")
-        extra = set(os.listdir(out)) - set(report.FIGURES) - {"index.html"}
+            check("the ccdf caption names the snapshot", "/snapshots/2014" in page)
+        summary_path = os.path.join(out, report.SUMMARY)
+        with open(summary_path, encoding="utf-8") as fh, h5py.File(h5, "r") as f:
+            ccdf = json.load(fh).get("ccdf", {})
+            stores_end = float(f["national/stores"][-1])
+            streamers_end = float(f["national/livestreamers"][-1])
+            sales = f["snapshots/2014/stores/sales"][:].astype(float)
+        check("summary.json: ccdf drawn from the snapshot of the last year",
+              ccdf.get("source") == "snapshots" and ccdf.get("year") == 2014, ccdf)
+        check("summary.json: every store and livestreamer of the last year drawn",
+              ccdf.get("stores") == stores_end and ccdf.get("livestreamers") == streamers_end
+              and ccdf.get("stores_with_sales") == int((sales > 0).sum()) > 0
+              and np.isclose(ccdf.get("store_sales_total", -1), sales.sum(), rtol=1e-12),
+              (ccdf, stores_end, streamers_end))
+        extra = set(os.listdir(out)) - set(report.FIGURES) - {"index.html", report.SUMMARY}
         check("no unexpected files in the report directory", not extra, extra)
 
         p = run([binary, "help", "report"])
@@ -137,6 +155,26 @@ def main(argv):
             with open(index_ns, encoding="utf-8") as fh:
                 check("... and says that only Taobao status is known",
                       "no village snapshots" in fh.read())
+
+        # ---- a file without store and livestreamer snapshots (as written by older builds)
+        old = os.path.join(tmp, "no_entity_snapshots.h5")
+        p = run([binary, "run", scen, "--out", old, "--quiet", "--set",
+                 "output.snapshot_years=[]"])
+        if check("run without store snapshots", p.returncode == 0, p.stderr[-300:]):
+            with h5py.File(old, "r") as f:
+                check("... has no /snapshots group", "snapshots" not in f)
+            out_old = os.path.join(tmp, "rep_old")
+            index_old = report.make_report(old, out_old)
+            check("report of a file without snapshots writes ccdf.png",
+                  png_size(os.path.join(out_old, "ccdf.png")) is not None)
+            with open(os.path.join(out_old, report.SUMMARY), encoding="utf-8") as fh:
+                ccdf = json.load(fh).get("ccdf", {})
+            with open(index_old, encoding="utf-8") as fh:
+                page_old = fh.read()
+            check("... from village and county aggregates, and says so",
+                  ccdf.get("source") == "aggregates"
+                  and "no store or livestreamer snapshots" in page_old
+                  and "no store or livestreamer snapshots" in ccdf.get("caption", ""), ccdf)
 
         # ---- files and arguments that cannot be used
         inproc = report.main_or_exit_2  # the binary path is tested with the first two cases

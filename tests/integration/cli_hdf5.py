@@ -262,6 +262,8 @@ def main(argv):
                 rep.case("analysis/check_h5.py t.h5",
                          [] if code == 0 else ["%s, expected exit 0" % status(code)],
                          stdout + stderr if code != 0 else "")
+                rep.case("analysis/check_h5.py t.h5 checks the store snapshot of the last year",
+                         [] if "snapshots: 2014 (" in stdout else ["no snapshot line"], stdout)
 
         attrs = {}
         if ok and h5py is not None:

@@ -131,10 +131,12 @@ std::string refusal(const std::string& path) {
 
 TEST_CASE(
     "a resumed run has the content hash of an uninterrupted one (cut points, 1 and 2 "
-    "threads, interventions)",
+    "threads, interventions, snapshots)",
     "[checkpoint]") {
   const auto dir = temp_dir("cuts");
-  const Scenario sc = policy_scenario();
+  // Store and livestreamer snapshots at the end of 2015 (written before three of the cuts) and
+  // of the last year.
+  const Scenario sc = policy_scenario({"output.snapshot_years=[2015, last]"});
   REQUIRE(sc.interventions.size() == 3);
   RunOptions plain;
   plain.threads = 2;
