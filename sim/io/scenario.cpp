@@ -237,6 +237,14 @@ std::vector<Category> read_categories(const YAML::Node& node, const Ctx& ctx) {
     if (!m["name"] || !m["name"].IsScalar() || m["name"].Scalar().empty())
       ctx.fail(m, "key '" + where + ".name' is missing");
     c.name = m["name"].Scalar();
+    // Names label outputs and figures and are written back into the resolved scenario: one
+    // short line of printable text (found by fuzzing: a name with a line break did not survive
+    // that round trip).
+    if (c.name.size() > 100 || std::any_of(c.name.begin(), c.name.end(), [](char ch) {
+          return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
+        }))
+      ctx.fail(m["name"],
+               "key '" + where + ".name' must be one line of printable text of at most 100 bytes");
     if (!names.insert(c.name).second)
       ctx.fail(m["name"], "category '" + c.name + "' appears twice");
     c.share = cat_field(m, "share", 1.0 / node.size(), 0, 1, where, ctx);
