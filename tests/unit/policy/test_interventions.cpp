@@ -260,7 +260,8 @@ TEST_CASE("out-of-range values are rejected with the key and its line", "[policy
       {"taobao_thresholds", "fixed_cost_subsidy: 1.5"},
       {"taobao_thresholds", "can_lose: maybe"},
   };
-  for (const auto& [type, line] : bad) {
+  for (const auto& entry : bad) {
+    const std::string &type = entry.first, &line = entry.second;
     const std::string key = line.substr(0, line.find(':'));
     INFO(type << " / " << line);
     const std::string msg = input_error([&] { make("type: " + type + "\n" + line + "\n"); });
