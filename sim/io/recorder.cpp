@@ -1188,11 +1188,14 @@ void Recorder::restore(const std::vector<unsigned char>& image, const RecorderPo
   if (im.national.on_disk + im.national.pending != 0 || im.village)
     throw std::logic_error("HDF5 recorder: restore() after records were appended");
   const std::string what = "opening the output image of the checkpoint";
-  Handle src(
-      im.check_id(H5LTopen_file_image(const_cast<unsigned char*>(image.data()), image.size(),
-                                      H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE),
-                  what),
-      H5Fclose);
+  // The image is opened with the core (in-memory) driver, which takes a copy of it
+  // (H5LTopen_file_image without copying leaks its bookkeeping in HDF5 1.10).
+  Handle fapl(im.check_id(H5Pcreate(H5P_FILE_ACCESS), what), H5Pclose);
+  im.check(H5Pset_fapl_core(fapl.get(), 1 << 20, 0), what);
+  im.check(H5Pset_file_image(fapl.get(), const_cast<unsigned char*>(image.data()), image.size()),
+           what);
+  Handle src(im.check_id(H5Fopen("checkpoint-output-image", H5F_ACC_RDONLY, fapl.get()), what),
+             H5Fclose);
   PendingReader pending{pos.pending};
   for (Series* s : {&im.national, &im.province, &im.county}) {
     im.copy_series(src.get(), *s, pos.records);
