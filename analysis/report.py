@@ -56,7 +56,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from ruralsim_io import RunFileError, open_run  # noqa: E402
+from ruralsim_io import RunFileError, exit_status, open_run  # noqa: E402
 
 PROG = os.environ.get("RURALSIM_REPORT_PROG", "report.py")  # `ruralsim report` sets it
 DPI = 110
@@ -1028,18 +1028,7 @@ def main_or_exit_2(argv=None):
     if target is not None and os.path.isdir(target):
         import sweep_report
         return sweep_report.main_or_exit_2(args)
-    try:
-        return main(argv)
-    except (RunFileError, ReportError) as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
-        return 2
-    except (OSError, KeyError, ValueError) as e:
-        print(f"{PROG}: error: cannot use the file: {type(e).__name__}: {e}", file=sys.stderr)
-        return 2
-    except Exception as e:  # noqa: BLE001 - a bug: still one line, status 1
-        print(f"{PROG}: internal error: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
-
+    return exit_status(main, argv, PROG, (RunFileError, ReportError), "file")
 
 if __name__ == "__main__":
     sys.exit(main_or_exit_2())

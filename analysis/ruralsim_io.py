@@ -48,6 +48,7 @@ the value of the last interval of the year. For a parcel-weighted annual mean, a
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections import namedtuple
 
@@ -628,3 +629,21 @@ def open_runs(paths, level="national", annual=False, how="auto", variables=None)
         out.attrs.pop(k, None)
     out.attrs["stacked_along"] = f"run (then {dim})"
     return out
+
+
+def exit_status(main, argv, prog, refusals, what):
+    """Runs `main(argv)` of a command-line tool and returns its exit status: a refusal
+    (`refusals`, a tuple of exception types) or a file that cannot be used (OSError, KeyError,
+    ValueError, naming `what`) is one line on stderr and status 2; anything else is a bug, still
+    one line, status 1."""
+    try:
+        return main(argv)
+    except refusals as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 2
+    except (OSError, KeyError, ValueError) as e:
+        print(f"{prog}: error: cannot use the {what}: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # noqa: BLE001 - a bug: still one line, status 1
+        print(f"{prog}: internal error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1

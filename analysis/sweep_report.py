@@ -39,6 +39,7 @@ from scipy import stats  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import sweep_compare as sc  # noqa: E402
+from ruralsim_io import exit_status  # noqa: E402
 
 PROG = os.environ.get("RURALSIM_REPORT_PROG", "sweep_report.py")
 DPI = 110
@@ -436,18 +437,7 @@ def main(argv=None):
 
 
 def main_or_exit_2(argv=None):
-    try:
-        return main(argv)
-    except (SweepReportError, sc.Refused) as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
-        return 2
-    except (OSError, KeyError, ValueError) as e:
-        print(f"{PROG}: error: cannot use the sweep: {type(e).__name__}: {e}", file=sys.stderr)
-        return 2
-    except Exception as e:  # noqa: BLE001 - a bug: still one line, status 1
-        print(f"{PROG}: internal error: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
-
+    return exit_status(main, argv, PROG, (SweepReportError, sc.Refused), "sweep")
 
 if __name__ == "__main__":
     sys.exit(main_or_exit_2())
