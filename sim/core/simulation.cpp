@@ -174,12 +174,13 @@ void Simulation::record(const StepCtx& c) {
   bool flow[kVillageQ];
   for (int q = 0; q < kVillageQ; ++q) flow[q] = q_is_flow(q);
   const bool annual = !w.vq_year.empty();
+  const double grow = growth_factor(c.p.income.base_growth, c.clk);
   std::atomic<bool> finite{true};
   parallel_for(0, nc, 8, [&](const auto& r) {
     for (std::size_t cc = r.begin(); cc != r.end(); ++cc) {
       double* row = &agg_county_[cc * K];
       const std::size_t v0 = g.county_village_begin[cc], v1 = g.county_village_end[cc];
-      tally_village_stocks(w, c, v0, v1);
+      tally_village_stocks(w, c, grow, v0, v1);
       for (auto v = v0; v < v1; ++v) {
         const double* vr = &w.vq[v * kVillageQ];
         for (int q = 0; q < kVillageQ; ++q) row[q] += vr[q];

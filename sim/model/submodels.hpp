@@ -157,7 +157,9 @@ double others_base_share(double households, double store_base_rel);
 // village's livestreamer commission, which the village part reads), then every village's part.
 void tally_stocks(World& w, const StepCtx& ctx);
 void tally_county_stocks(World& w);
-void tally_village_stocks(World& w, const StepCtx& ctx, std::size_t vbegin, std::size_t vend);
+// `grow` = growth_factor(income.base_growth, clock) of this tick, computed once by the caller.
+void tally_village_stocks(World& w, const StepCtx& ctx, double grow, std::size_t vbegin,
+                          std::size_t vend);
 // Household income classes (value RMB/yr, households) of villages [vbegin, vend) appended to
 // `out`: per village the base and employed households, each store household and each
 // livestreamer household. Requires tally_stocks() for the current tick.

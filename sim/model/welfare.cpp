@@ -149,10 +149,10 @@ void tally_county_stocks(World& w) {
   }
 }
 
-void tally_village_stocks(World& w, const StepCtx& ctx, std::size_t vbegin, std::size_t vend) {
+void tally_village_stocks(World& w, const StepCtx& ctx, double grow, std::size_t vbegin,
+                          std::size_t vend) {
   const auto& g = w.geo;
   const auto& ap = ctx.p.accounting;
-  const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
   const double large = ctx.p.output.large_store_sales;
   auto& m = w.m;
   for (std::size_t v = vbegin; v != vend; ++v) {
@@ -193,8 +193,9 @@ void tally_village_stocks(World& w, const StepCtx& ctx, std::size_t vbegin, std:
 
 void tally_stocks(World& w, const StepCtx& ctx) {
   tally_county_stocks(w);
+  const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
   parallel_for(0, w.geo.villages(), 512,
-               [&](const auto& r) { tally_village_stocks(w, ctx, r.begin(), r.end()); });
+               [&](const auto& r) { tally_village_stocks(w, ctx, grow, r.begin(), r.end()); });
 }
 
 double others_base_share(double households, double store_base_rel) {
