@@ -86,9 +86,7 @@ void adoption_step(World& w, const StepCtx& ctx) {
         p = 1.0 - std::exp(-adoption_rate(w, ctx.p, v) * dt);
         if (p > 0) {
           Stream rs(ctx.seed, Purpose::Adoption, v, static_cast<std::uint64_t>(ctx.clk.tick));
-          boost::random::binomial_distribution<int> bin(static_cast<int>(eligible),
-                                                        std::min(1.0, p));
-          considering = bin(rs);
+          considering = binomial_draw(static_cast<int>(eligible), std::min(1.0, p), rs);
         }
       }
       // The same draws are replayed by rebuild_merchants to give the new stores their type.
