@@ -9,13 +9,13 @@
 
 namespace ruralsim {
 
-double market_prior(const World& w, const Params& p, std::size_t v) {
+double market_prior(const World& w, const Params& /*p: through w.cache*/, std::size_t v) {
   const auto& g = w.geo;
   const auto k = g.specialty[v];
   const auto& c = w.categories[k];
   // A new full-time store of mean quality and no reputation, with the village's visibility and
   // delivery time and the programme multipliers of the county specialty (as in attractiveness).
-  double a_new = g.strength[v] * std::exp(-p.market.delta_delivery * w.v.delivery_days[v]) *
+  double a_new = g.strength[v] * delivery_factor(w, v) *
                  (w.v.taobao[v] ? 1.0 + w.rules.visibility_boost : 1.0);
   if (k == g.county_specialty[g.village_county[v]])
     a_new *= w.v.quality_mult[v] * w.v.brand_mult[v];
@@ -44,10 +44,17 @@ void accounting_step(World& w, const StepCtx& ctx) {
   const auto tick = ctx.clk.tick;
   const bool new_year = tick % ctx.clk.ticks_per_year == 0;  // calendar-year sales restart
   auto& m = w.m;
+  auto& cache = w.cache;
   parallel_for(0, nv, 256, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
       const auto mb = m.offset[v], me = m.offset[v + 1];
       const std::int64_t H = g.households[v], M = w.v.stores[v];
+      // A village without stores (or without households, whose u is not 0) is not active: its
+      // values below depend on nothing that changes, and stay as written at an earlier tick.
+      const bool active = mb != me || H == 0;
+      cache.active[v] = active ? 1 : 0;
+      if (!active && cache.storeless_written[v]) continue;
+      cache.storeless_written[v] = active ? 0 : 1;
       const double cap = std::max(1.0, ctx.p.adoption.h_max * H);
       const double density = std::min(1.0, M / cap);
       const double wage = ap.wage_min + (ap.wage_max - ap.wage_min) * density;
@@ -114,24 +121,37 @@ void accounting_step(World& w, const StepCtx& ctx) {
       w.v.u[v] = static_cast<double>(gaining) / static_cast<double>(H);
       w.v.gross_sum[v] = gross_v;
       w.v.scale_sum[v] = scale_v;
+      if (mb == me) continue;  // sales of 0 (flows restart at +0)
       w.v.sales_year[v] += sales_v;
       vrow(w, v)[QV_SALES_LIVE] += live_v;
     }
   });
+  // Villages that see an active village (transposed neighbour lists: v sees n when n is in v's
+  // list). Serial: few villages are active.
+  std::fill(cache.nbr_active.begin(), cache.nbr_active.end(), 0);
+  for (std::size_t n = 0; n < nv; ++n) {
+    if (!cache.active[n]) continue;
+    cache.nbr_active[n] = 1;
+    for (auto k = cache.nbr_in_offset[n]; k < cache.nbr_in_offset[n + 1]; ++k)
+      cache.nbr_active[cache.nbr_in_index[k]] = 1;
+  }
   // Household-weighted u of the neighbours within R, and the expected operating profit per unit
   // of capacity: stores of the village, of the neighbours (weight neighbour_weight) and what the
   // market offers a new store of the village's specialty (weight prior_weight, in stores).
   const double wn = ctx.p.adoption.neighbour_weight, w0 = ctx.p.adoption.prior_weight;
   parallel_for(0, nv, 1024, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
-      double num = 0, den = 0, gn = 0, sn = 0;
-      for (auto k = g.nbr_offset[v]; k < g.nbr_offset[v + 1]; ++k) {
-        const auto n = g.nbr_index[k];
-        num += g.households[n] * w.v.u[n];
-        den += g.households[n];
-        gn += w.v.gross_sum[n];
-        sn += w.v.scale_sum[n];
-      }
+      // Without an active village in sight every term below is +0 (u, gross_sum and scale_sum
+      // of a village without stores are 0): the same sums without reading the neighbours.
+      double num = 0, gn = 0, sn = 0;
+      const double den = cache.nbr_households[v];
+      if (cache.nbr_active[v])
+        for (auto k = g.nbr_offset[v]; k < g.nbr_offset[v + 1]; ++k) {
+          const auto n = g.nbr_index[k];
+          num += g.households[n] * w.v.u[n];
+          gn += w.v.gross_sum[n];
+          sn += w.v.scale_sum[n];
+        }
       w.v.u_nbr[v] = den > 0 ? num / den : 0.0;
       const double wsum = w.v.scale_sum[v] + wn * sn + w0;
       w.v.expected_gross[v] =

@@ -46,6 +46,10 @@ void service_level(World& w, const StepCtx& ctx) {
       w.v.node_cost[v] = cost;
       w.v.ship_cost[v] = std::max(0.0, cost - w.v.ship_subsidy[v]);
       w.v.delivery_days[v] = days;
+      if (!(w.cache.delivery_factor_days[v] == days)) {  // changed, or not computed (NaN)
+        w.cache.delivery_factor[v] = std::exp(-ctx.p.market.delta_delivery * days);
+        w.cache.delivery_factor_days[v] = days;
+      }
     }
   });
 }

@@ -65,14 +65,14 @@ void attractiveness_step(World& w, const StepCtx& ctx, std::vector<double>& part
   const auto& g = w.geo;
   const std::size_t ncat = w.categories.size();
   partial.assign(g.villages() * ncat, 0.0);
-  const double rho = ctx.p.market.rho, delta = ctx.p.market.delta_delivery;
+  const double rho = ctx.p.market.rho;
   const double scale_side = side_scale(ctx.p);
   auto& m = w.m;
   parallel_for(0, g.villages(), 256, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
       if (m.offset[v] == m.offset[v + 1]) continue;  // no store (most villages at the start)
-      const double vis = (w.v.taobao[v] ? 1.0 + w.rules.visibility_boost : 1.0) *
-                         std::exp(-delta * w.v.delivery_days[v]);
+      const double vis =
+          (w.v.taobao[v] ? 1.0 + w.rules.visibility_boost : 1.0) * delivery_factor(w, v);
       const auto spec = g.county_specialty[g.village_county[v]];  // programmes brand the county's
       const double qm = w.v.quality_mult[v], bm = w.v.brand_mult[v];
       double* part = &partial[v * ncat];

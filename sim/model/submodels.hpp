@@ -25,6 +25,13 @@ struct StepCtx {
 
 // world.cpp
 void init_state(World& w, const StepCtx& ctx);  // state vectors, seed merchants, centres
+// Builds w.cache for the current geography and state (after init_state's vectors are sized, and
+// after a checkpoint is restored).
+void prepare_caches(World& w);
+// exp(-market.delta_delivery x delivery_days[v]) from w.cache (set by service_level).
+inline double delivery_factor(const World& w, std::size_t v) {
+  return w.cache.delivery_factor[v];
+}
 // Removes dead merchants and appends w.new_stores[v] new ones per village (drawn from the
 // NewMerchant stream of (village, tick)). One pass, parallel over villages.
 void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose);
@@ -160,6 +167,10 @@ void tally_county_stocks(World& w);
 // `grow` = growth_factor(income.base_growth, clock) of this tick, computed once by the caller.
 void tally_village_stocks(World& w, const StepCtx& ctx, double grow, std::size_t vbegin,
                           std::size_t vend);
+// Adds the stock quantities of villages [vbegin, vend), village by village, to sum[0 ..
+// QV_NEW_STORES) (the values tally_village_stocks would write, without writing them).
+void add_village_stocks(const World& w, const StepCtx& ctx, double grow, std::size_t vbegin,
+                        std::size_t vend, double* sum);
 // Household income classes (value RMB/yr, households) of villages [vbegin, vend) appended to
 // `out`: per village the base and employed households, each store household and each
 // livestreamer household. Requires tally_stocks() for the current tick.

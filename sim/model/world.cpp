@@ -1,6 +1,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <tuple>
 #include "core/distributions.hpp"
 
@@ -70,6 +71,34 @@ void StreamerStore::resize(std::size_t n) {
   std::apply([&](auto... f) { ((this->*f).resize(n), ...); }, per_streamer_fields());
 }
 
+void prepare_caches(World& w) {
+  const auto& g = w.geo;
+  const std::size_t nv = g.villages();
+  auto& k = w.cache;
+  k.nbr_households.assign(nv, 0.0);
+  for (std::size_t v = 0; v < nv; ++v) {
+    double den = 0;
+    for (auto j = g.nbr_offset[v]; j < g.nbr_offset[v + 1]; ++j)
+      den += g.households[g.nbr_index[j]];
+    k.nbr_households[v] = den;
+  }
+  k.nbr_in_offset.assign(nv + 1, 0);
+  for (auto n : g.nbr_index) ++k.nbr_in_offset[n + 1];
+  for (std::size_t v = 0; v < nv; ++v) k.nbr_in_offset[v + 1] += k.nbr_in_offset[v];
+  k.nbr_in_index.assign(g.nbr_index.size(), 0);
+  {
+    std::vector<std::uint64_t> at(k.nbr_in_offset.begin(), k.nbr_in_offset.end() - 1);
+    for (std::size_t v = 0; v < nv; ++v)
+      for (auto j = g.nbr_offset[v]; j < g.nbr_offset[v + 1]; ++j)
+        k.nbr_in_index[at[g.nbr_index[j]]++] = static_cast<Id>(v);
+  }
+  k.delivery_factor.assign(nv, 0.0);
+  k.delivery_factor_days.assign(nv, std::numeric_limits<double>::quiet_NaN());
+  k.active.assign(nv, 0);
+  k.nbr_active.assign(nv, 0);
+  k.storeless_written.assign(nv, 0);
+}
+
 void init_state(World& w, const StepCtx& ctx) {
   const auto& g = w.geo;
   const std::size_t nv = g.villages(), nc = g.counties(), nt = g.towns();
@@ -134,6 +163,7 @@ void init_state(World& w, const StepCtx& ctx) {
       w.c.centre_opened[order[i].second] = 0;
     }
   }
+  prepare_caches(w);
   // Stores at the start: Binomial(H_v, seed_share) households per village consider a store and
   // choose as any household would, expecting what the market of the start year offers.
   service_level(w, ctx);

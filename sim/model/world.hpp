@@ -289,6 +289,26 @@ const char* event_entity_level(EventKind k, std::int64_t entity);
 // interventions (taobao_thresholds) from their year on.
 using RecognitionRules = Params::Recognition;
 
+// Values derived from the geography or from the state, kept between ticks to save work; never
+// saved (prepare_caches() rebuilds them at the start and after a checkpoint is restored). Every
+// cached value equals, bit for bit, what it stands for.
+struct WorldCache {
+  // Per village: the households of its neighbours within R, summed in list order.
+  std::vector<double> nbr_households;
+  // Transposed neighbour lists (CSR): the villages that list v as a neighbour.
+  std::vector<std::uint64_t> nbr_in_offset;
+  std::vector<Id> nbr_in_index;
+  // exp(-market.delta_delivery x delivery_days) and the delivery days it was computed for (NaN:
+  // not computed).
+  std::vector<double> delivery_factor, delivery_factor_days;
+  // Per village, at the accounting step of the current tick: 1 when it has stores (or no
+  // households: its u is not 0); `nbr_active` when it or a neighbour is active.
+  std::vector<std::uint8_t> active, nbr_active;
+  // 1 when the village's accounting values (wage, employment, u, profit sums) are those of a
+  // village without stores, written at an earlier tick.
+  std::vector<std::uint8_t> storeless_written;
+};
+
 struct World {
   Geography geo;
   std::vector<Category> categories;
@@ -326,9 +346,12 @@ struct World {
   static constexpr auto derived_fields() {
     return std::make_tuple(&World::geo, &World::categories);
   }
-  // Double buffers of the rebuilds and the rules in force (set at step 2 of every tick).
+  WorldCache cache;
+
+  // Double buffers of the rebuilds, the rules in force (set at step 2 of every tick) and the
+  // caches.
   static constexpr auto scratch_fields() {
-    return std::make_tuple(&World::m_spare, &World::ls_spare, &World::rules);
+    return std::make_tuple(&World::m_spare, &World::ls_spare, &World::rules, &World::cache);
   }
 };
 static_assert(fields_cover<World>(member_bytes(World::state_fields()) +

@@ -16,6 +16,7 @@
 #include "core/simulation.hpp"
 #include "git_info.hpp"
 #include "model/outputs.hpp"
+#include "model/submodels.hpp"
 
 namespace ruralsim {
 namespace {
@@ -434,6 +435,7 @@ void Checkpoint::restore(Simulation& sim, Recorder* rec) const {
     refuse(path_, std::string("damaged: ") + e.what());
   }
   move_state(w, got);
+  prepare_caches(w);
   // per-store scratch at the size of the restored stores
   w.m.resize(w.m.size());
   w.ls.session_sales.assign(w.ls.size(), 0.0);
