@@ -165,12 +165,12 @@ void Simulation::record(const StepCtx& c) {
   agg_county_.assign(nc * K, 0.0);
   agg_province_.assign(np * K, 0.0);
   agg_national_.assign(K, 0.0);
-  // One pass over the village quantities (the largest array read at each record): tally a
-  // county's village stocks, sum its villages, then restart their flows while they are still in
-  // cache (adding them to the year's flows when the run keeps those). Nothing below reads the
-  // village flows. A non-finite village or county quantity makes its county's sum non-finite: that
-  // county is left as it is and the scan that names the quantity runs before anything is recorded.
-  // County sums that overflow from finite quantities are caught with the outputs.
+  // One pass over the village quantities (the largest array read at each record): sum a
+  // county's village stocks (computed, not stored) and flows, then restart the flows while they are
+  // still in cache (adding them to the year's flows when the run keeps those). Nothing below reads
+  // the village flows. A non-finite village or county quantity makes its county's sum non-finite:
+  // that county is left as it is and the scan that names the quantity runs before anything is
+  // recorded. County sums that overflow from finite quantities are caught with the outputs.
   bool flow[kVillageQ];
   for (int q = 0; q < kVillageQ; ++q) flow[q] = q_is_flow(q);
   const bool annual = !w.vq_year.empty();
@@ -180,10 +180,10 @@ void Simulation::record(const StepCtx& c) {
     for (std::size_t cc = r.begin(); cc != r.end(); ++cc) {
       double* row = &agg_county_[cc * K];
       const std::size_t v0 = g.county_village_begin[cc], v1 = g.county_village_end[cc];
-      tally_village_stocks(w, c, grow, v0, v1);
+      add_village_stocks(w, c, grow, v0, v1, row);  // each quantity summed in village order
       for (auto v = v0; v < v1; ++v) {
         const double* vr = &w.vq[v * kVillageQ];
-        for (int q = 0; q < kVillageQ; ++q) row[q] += vr[q];
+        for (int q = QV_NEW_STORES; q < kVillageQ; ++q) row[q] += vr[q];
       }
       for (int q = 0; q < KC; ++q) row[kVillageQ + q] = w.cq[cc * KC + q];
       bool ok = true;
@@ -201,8 +201,10 @@ void Simulation::record(const StepCtx& c) {
           }
     }
   });
-  if (!finite.load())
+  if (!finite.load()) {
+    tally_stocks(w, c);  // the village stocks in w.vq, for the scan that names the quantity
     check_finite_quantities(w, clock_.tick, clock_.ticks_per_year, clock_.start_year);
+  }
   for (std::size_t cc = 0; cc < nc; ++cc) {
     double* pr = &agg_province_[g.county_province[cc] * K];
     for (int q = 0; q < K; ++q) pr[q] += agg_county_[cc * K + q];

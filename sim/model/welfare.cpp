@@ -149,45 +149,64 @@ void tally_county_stocks(World& w) {
   }
 }
 
+namespace {
+
+// The stock quantities of village v (row[0 .. QV_NEW_STORES)).
+inline void village_stocks(const World& w, const Params& p, double grow, std::size_t v,
+                           double* row) {
+  const auto& g = w.geo;
+  const auto& ap = p.accounting;
+  const double large = p.output.large_store_sales;
+  const auto& m = w.m;
+  const double H = g.households[v];
+  const double y0 = g.base_income[v] * grow;
+  double profit = 0, profitable = 0, employment = 0, rel = 0, kept = 0, large_n = 0;
+  for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i) {
+    if (!m.alive[i]) continue;
+    profit += m.profit_year[i];
+    profitable += m.profit_year[i] > 0 ? 1 : 0;
+    employment += m.employees[i];
+    rel += m.base_rel[i];
+    kept += m.base_rel[i] * (1.0 - (m.full_time[i] ? ap.time_share_full : ap.time_share_side));
+    large_n += m.sales_year[i] > large ? 1 : 0;
+  }
+  const double M = w.v.stores[v];
+  row[QV_HOUSEHOLDS] = H;
+  row[QV_STORES] = M;
+  row[QV_PROFITABLE] = profitable;
+  row[QV_STATIONS] = w.v.station[v];
+  row[QV_TAOBAO_VILLAGES] = w.v.taobao[v];
+  row[QV_EMPLOYMENT] = employment;
+  // Base income: store households keep (1 - time share) of their own base income; the
+  // households without a store hold the rest of the village's base income.
+  row[QV_INCOME_BASE] = y0 * (others_base_share(H, rel) + kept);
+  row[QV_INCOME_PROFIT] = profit;
+  row[QV_INCOME_WAGE] = w.v.wage[v] * 12.0 * employment;
+  row[QV_INCOME_COMMISSION] = w.v.commission_year[v];
+  row[QV_INCOME_TOTAL] =
+      row[QV_INCOME_BASE] + row[QV_INCOME_PROFIT] + row[QV_INCOME_WAGE] + row[QV_INCOME_COMMISSION];
+  row[QV_STORE_HH_INCOME] = y0 * kept + profit;
+  row[QV_STORE_HH_BASE] = y0 * rel;
+  row[QV_LARGE_STORES] = large_n;
+  row[QV_INTERNET_HH] = H * w.v.internet[v];
+}
+
+constexpr int kVillageStocks = QV_NEW_STORES;  // stocks come first in the village quantities
+static_assert(QV_INTERNET_HH + 1 == kVillageStocks);
+
+}  // namespace
+
 void tally_village_stocks(World& w, const StepCtx& ctx, double grow, std::size_t vbegin,
                           std::size_t vend) {
-  const auto& g = w.geo;
-  const auto& ap = ctx.p.accounting;
-  const double large = ctx.p.output.large_store_sales;
-  auto& m = w.m;
+  for (std::size_t v = vbegin; v != vend; ++v) village_stocks(w, ctx.p, grow, v, vrow(w, v));
+}
+
+void add_village_stocks(const World& w, const StepCtx& ctx, double grow, std::size_t vbegin,
+                        std::size_t vend, double* sum) {
+  double row[kVillageStocks];
   for (std::size_t v = vbegin; v != vend; ++v) {
-    double* row = vrow(w, v);
-    const double H = g.households[v];
-    const double y0 = g.base_income[v] * grow;
-    double profit = 0, profitable = 0, employment = 0, rel = 0, kept = 0, large_n = 0;
-    for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i) {
-      if (!m.alive[i]) continue;
-      profit += m.profit_year[i];
-      profitable += m.profit_year[i] > 0 ? 1 : 0;
-      employment += m.employees[i];
-      rel += m.base_rel[i];
-      kept += m.base_rel[i] * (1.0 - (m.full_time[i] ? ap.time_share_full : ap.time_share_side));
-      large_n += m.sales_year[i] > large ? 1 : 0;
-    }
-    const double M = w.v.stores[v];
-    row[QV_HOUSEHOLDS] = H;
-    row[QV_STORES] = M;
-    row[QV_PROFITABLE] = profitable;
-    row[QV_STATIONS] = w.v.station[v];
-    row[QV_TAOBAO_VILLAGES] = w.v.taobao[v];
-    row[QV_EMPLOYMENT] = employment;
-    // Base income: store households keep (1 - time share) of their own base income; the
-    // households without a store hold the rest of the village's base income.
-    row[QV_INCOME_BASE] = y0 * (others_base_share(H, rel) + kept);
-    row[QV_INCOME_PROFIT] = profit;
-    row[QV_INCOME_WAGE] = w.v.wage[v] * 12.0 * employment;
-    row[QV_INCOME_COMMISSION] = w.v.commission_year[v];
-    row[QV_INCOME_TOTAL] = row[QV_INCOME_BASE] + row[QV_INCOME_PROFIT] + row[QV_INCOME_WAGE] +
-                           row[QV_INCOME_COMMISSION];
-    row[QV_STORE_HH_INCOME] = y0 * kept + profit;
-    row[QV_STORE_HH_BASE] = y0 * rel;
-    row[QV_LARGE_STORES] = large_n;
-    row[QV_INTERNET_HH] = H * w.v.internet[v];
+    village_stocks(w, ctx.p, grow, v, row);
+    for (int q = 0; q < kVillageStocks; ++q) sum[q] += row[q];
   }
 }
 
