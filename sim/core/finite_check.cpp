@@ -60,12 +60,12 @@ void check_finite_quantities(const World& w, int tick, int tpy, int start_year) 
           return;
         }
     });
-  if (!all_finite)
-    for (std::size_t i = 0; i < nv * kVillageQ; ++i)
-      if (!std::isfinite(w.vq[i])) {
-        const std::size_t v = i / kVillageQ;
-        fail("'" + quantity_name(static_cast<int>(i % kVillageQ)) + "'", village_text(w.geo, v),
-             w.vq[i], tick, tpy, start_year);
+  if (!all_finite)  // the first village, then the first quantity (one column per quantity)
+    for (std::size_t v = 0; v < nv; ++v)
+      for (int q = 0; q < kVillageQ; ++q) {
+        const double x = w.vq[static_cast<std::size_t>(q) * nv + v];
+        if (!std::isfinite(x))
+          fail("'" + quantity_name(q) + "'", village_text(w.geo, v), x, tick, tpy, start_year);
       }
   if (w.cq.size() >= nc * KC)
     for (std::size_t i = 0; i < nc * KC; ++i)

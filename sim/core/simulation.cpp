@@ -171,8 +171,15 @@ void Simulation::record(const StepCtx& c) {
   // the village flows. A non-finite village or county quantity makes its county's sum non-finite:
   // that county is left as it is and the scan that names the quantity runs before anything is
   // recorded. County sums that overflow from finite quantities are caught with the outputs.
-  bool flow[kVillageQ];
-  for (int q = 0; q < kVillageQ; ++q) flow[q] = q_is_flow(q);
+  // Village flows: those of every village (dense) and the sparse ones, read only for the
+  // villages that touched them (the others are 0, and adding 0 changes no sum).
+  std::vector<int> dense, sparse;
+  for (int q = QV_NEW_STORES; q < kVillageQ; ++q)
+    (q_every_village(q) ? dense : sparse).push_back(q);
+  const std::size_t nv = g.villages();
+  double* const vq = w.vq.data();
+  double* const vq_year = w.vq_year.data();
+  auto& touched = w.cache.flows_touched;
   const bool annual = !w.vq_year.empty();
   const double grow = growth_factor(c.p.income.base_growth, c.clk);
   std::atomic<bool> finite{true};
@@ -181,10 +188,11 @@ void Simulation::record(const StepCtx& c) {
       double* row = &agg_county_[cc * K];
       const std::size_t v0 = g.county_village_begin[cc], v1 = g.county_village_end[cc];
       add_village_stocks(w, c, grow, v0, v1, row);  // each quantity summed in village order
-      for (auto v = v0; v < v1; ++v) {
-        const double* vr = &w.vq[v * kVillageQ];
-        for (int q = QV_NEW_STORES; q < kVillageQ; ++q) row[q] += vr[q];
-      }
+      for (int q : dense)
+        for (auto v = v0; v < v1; ++v) row[q] += vq[q * nv + v];
+      for (auto v = v0; v < v1; ++v)
+        if (touched[v])
+          for (int q : sparse) row[q] += vq[q * nv + v];
       for (int q = 0; q < KC; ++q) row[kVillageQ + q] = w.cq[cc * KC + q];
       bool ok = true;
       for (int q = 0; q < K; ++q) ok = ok && std::isfinite(row[q]);
@@ -192,13 +200,19 @@ void Simulation::record(const StepCtx& c) {
         finite.store(false, std::memory_order_relaxed);
         continue;
       }
-      for (auto v = v0; v < v1; ++v)
-        for (int q = 0; q < kVillageQ; ++q)
-          if (flow[q]) {
-            double& x = w.vq[v * kVillageQ + q];
-            if (annual) w.vq_year[v * kVillageQ + q] += x;
-            x = 0.0;
-          }
+      for (int q : dense)
+        for (auto v = v0; v < v1; ++v) {
+          if (annual) vq_year[q * nv + v] += vq[q * nv + v];
+          vq[q * nv + v] = 0.0;
+        }
+      for (auto v = v0; v < v1; ++v) {
+        if (!touched[v]) continue;
+        for (int q : sparse) {
+          if (annual) vq_year[q * nv + v] += vq[q * nv + v];
+          vq[q * nv + v] = 0.0;
+        }
+        touched[v] = 0;
+      }
     }
   });
   if (!finite.load()) {
@@ -354,9 +368,10 @@ void Simulation::village_snapshot(const StepCtx& c) {
       const auto streamers =
           livestreamer_incomes(w, g.county_village_begin[cc], g.county_village_end[cc]);
       for (std::size_t v = g.county_village_begin[cc]; v < g.county_village_end[cc]; ++v) {
-        std::copy(&w.vq[v * kVillageQ], &w.vq[v * kVillageQ] + kVillageQ, row.begin());
-        for (int q = 0; q < kVillageQ; ++q)
-          if (q_is_flow(q)) row[q] += w.vq_year[v * kVillageQ + q];
+        for (int q = 0; q < kVillageQ; ++q) {
+          row[q] = w.vq[q * nv + v];
+          if (q_is_flow(q)) row[q] += w.vq_year[q * nv + v];
+        }
         for (std::size_t k = 0; k < nvar; ++k) {
           const auto& var = vars[k];
           if (!var.village) continue;
@@ -380,7 +395,7 @@ void Simulation::village_snapshot(const StepCtx& c) {
     }
   });
   for (std::size_t i = 0; i < nv * kVillageQ; ++i)
-    if (q_is_flow(static_cast<int>(i % kVillageQ))) w.vq_year[i] = -w.vq[i];
+    if (q_is_flow(static_cast<int>(i / nv))) w.vq_year[i] = -w.vq[i];
   if (recorder_) recorder_->append_village_snapshot(clock_.year(), out);
 }
 

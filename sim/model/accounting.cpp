@@ -123,7 +123,7 @@ void accounting_step(World& w, const StepCtx& ctx) {
       w.v.scale_sum[v] = scale_v;
       if (mb == me) continue;  // sales of 0 (flows restart at +0)
       w.v.sales_year[v] += sales_v;
-      vrow(w, v)[QV_SALES_LIVE] += live_v;
+      add_village_flow(w, QV_SALES_LIVE, v, live_v);
     }
   });
   // Villages that see an active village (transposed neighbour lists: v sees n when n is in v's

@@ -98,7 +98,7 @@ void adoption_step(World& w, const StepCtx& ctx) {
       w.v.eligible[v] = static_cast<std::int32_t>(std::max<std::int64_t>(0, eligible));
       w.v.considering[v] = considering;
       w.new_stores[v] = opened;
-      vrow(w, v)[QV_NEW_STORES] += opened;
+      if (opened > 0) add_village_flow(w, QV_NEW_STORES, v, opened);
     }
   });
   rebuild_merchants(w, ctx, Purpose::NewMerchant);

@@ -32,7 +32,7 @@ void exit_step(World& w, const StepCtx& ctx) {
         }
       }
       w.v.stores[v] -= exits;
-      vrow(w, v)[QV_EXITS] += exits;
+      add_village_flow(w, QV_EXITS, v, exits);
     }
   });
 }

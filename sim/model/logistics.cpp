@@ -27,7 +27,7 @@ void open_station(World& w, std::size_t v, std::int32_t tick) {
   w.v.station[v] = 1;
   w.v.station_opened[v] = tick;
   w.v.station_low_ticks[v] = 0;
-  vrow(w, v)[QV_STATIONS_OPENED] += 1;
+  add_village_flow(w, QV_STATIONS_OPENED, v, 1);
 }
 
 void open_centre(World& w, std::size_t c, std::int32_t tick, double value) {
@@ -69,12 +69,13 @@ void logistics_step(World& w, const StepCtx& ctx) {
                                           : lp.purchases_none;
       const double in = g.households[v] * w.v.internet[v] * c_in * reach * dt;
       const double saving = buyer_saving(lp, w.v.node_cost[v], w.v.delivery_days[v]);
-      double* row = vrow(w, v);
-      row[QV_PARCELS_OUT] += out;
-      row[QV_PARCELS_IN] += in;
-      row[QV_PARCEL_DAYS] += out * w.v.delivery_days[v];
-      row[QV_SHIP_COST] += out * w.v.ship_cost[v];
-      row[QV_SAVINGS] += in * saving;
+      if (m.offset[v] != m.offset[v + 1]) {  // parcels out (0 without stores)
+        add_village_flow(w, QV_PARCELS_OUT, v, out);
+        add_village_flow(w, QV_PARCEL_DAYS, v, out * w.v.delivery_days[v]);
+        add_village_flow(w, QV_SHIP_COST, v, out * w.v.ship_cost[v]);
+      }
+      add_village_flow(w, QV_PARCELS_IN, v, in);
+      add_village_flow(w, QV_SAVINGS, v, in * saving);
       const double parcels = in + out;
       w.v.parcels_year[v] = w.v.parcels_year[v] * (1.0 - dt) + parcels;
       if (w.v.station[v]) {
@@ -84,7 +85,7 @@ void logistics_step(World& w, const StepCtx& ctx) {
                            w.v.station_subsidised_until[v])) {
           w.v.station[v] = 0;
           w.v.station_low_ticks[v] = 0;
-          row[QV_STATIONS_CLOSED] += 1;
+          add_village_flow(w, QV_STATIONS_CLOSED, v, 1);
           change[v] = -1;
         }
       } else if (station_opens(w.v.parcels_year[v], ctx.p)) {

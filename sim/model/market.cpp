@@ -118,13 +118,14 @@ void market_step(World& w, const StepCtx& ctx, const std::vector<double>& partia
   auto& m = w.m;
   parallel_for(0, g.villages(), 256, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
+      if (m.offset[v] == m.offset[v + 1]) continue;  // organic sales of 0
       double total = 0;
       for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i) {
         const double s = m.attract[i] * per_attract[m.category[i]];
         m.sales_org[i] = static_cast<float>(s);
         total += m.sales_org[i];
       }
-      vrow(w, v)[QV_SALES_ORGANIC] += total;
+      add_village_flow(w, QV_SALES_ORGANIC, v, total);
     }
   });
 }

@@ -62,6 +62,11 @@ enum Q : int {
 };
 inline constexpr int kVillageQ = QV_END;
 bool q_is_flow(int q);
+// Village flows that almost every village has at every tick (household purchases); the other
+// village flows are sparse (stores, stations).
+inline constexpr bool q_every_village(int q) {
+  return q == QV_PARCELS_IN || q == QV_SAVINGS;
+}
 
 enum class OutKind { Sum, Sum2, Ratio, GiniIncome, TopDecileFollowers, TopSalesShare, IncomeRatio };
 

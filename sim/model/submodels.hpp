@@ -36,8 +36,18 @@ inline double delivery_factor(const World& w, std::size_t v) {
 // NewMerchant stream of (village, tick)). One pass, parallel over villages.
 void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose);
 void rebuild_streamers(World& w, const std::vector<std::int32_t>& organic, const StepCtx& ctx);
-inline double* vrow(World& w, std::size_t v) {
-  return &w.vq[v * kVillageQ];
+// Village quantity q of village v (w.vq holds one column of villages per quantity).
+inline double& vq_at(World& w, int q, std::size_t v) {
+  return w.vq[static_cast<std::size_t>(q) * w.geo.villages() + v];
+}
+inline double vq_at(const World& w, int q, std::size_t v) {
+  return w.vq[static_cast<std::size_t>(q) * w.geo.villages() + v];
+}
+// Adds x to village flow q of village v. A sparse flow marks the village as touched: the record
+// reads the sparse flows of touched villages only (the others are 0).
+inline void add_village_flow(World& w, int q, std::size_t v, double x) {
+  vq_at(w, q, v) += x;
+  if (!q_every_village(q)) w.cache.flows_touched[v] = 1;
 }
 inline double* crow(World& w, std::size_t c) {
   return &w.cq[c * (Q_COUNT - kVillageQ)];

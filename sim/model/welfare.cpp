@@ -198,7 +198,11 @@ static_assert(QV_INTERNET_HH + 1 == kVillageStocks);
 
 void tally_village_stocks(World& w, const StepCtx& ctx, double grow, std::size_t vbegin,
                           std::size_t vend) {
-  for (std::size_t v = vbegin; v != vend; ++v) village_stocks(w, ctx.p, grow, v, vrow(w, v));
+  double row[kVillageStocks];
+  for (std::size_t v = vbegin; v != vend; ++v) {
+    village_stocks(w, ctx.p, grow, v, row);
+    for (int q = 0; q < kVillageStocks; ++q) vq_at(w, q, v) = row[q];
+  }
 }
 
 void add_village_stocks(const World& w, const StepCtx& ctx, double grow, std::size_t vbegin,

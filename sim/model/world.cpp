@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <tuple>
+#include <utility>
 #include "core/distributions.hpp"
 
 #include "core/parallel.hpp"
@@ -97,6 +98,12 @@ void prepare_caches(World& w) {
   k.active.assign(nv, 0);
   k.nbr_active.assign(nv, 0);
   k.storeless_written.assign(nv, 0);
+  k.flows_touched.assign(nv, 0);
+  if (w.vq.size() == nv * kVillageQ)  // a restored state: where the sparse flows are not 0
+    for (int q = QV_NEW_STORES; q < kVillageQ; ++q)
+      if (!q_every_village(q))
+        for (std::size_t v = 0; v < nv; ++v)
+          if (vq_at(std::as_const(w), q, v) != 0.0) k.flows_touched[v] = 1;
 }
 
 void init_state(World& w, const StepCtx& ctx) {
@@ -181,7 +188,8 @@ void init_state(World& w, const StepCtx& ctx) {
   rebuild_merchants(w, ctx, Purpose::SeedAttributes);
   // Seed stores are new stores of the first recording interval, so that stores = opened -
   // closed holds from the first record on.
-  for (std::size_t i = 0; i < nv; ++i) w.vq[i * kVillageQ + QV_NEW_STORES] = w.new_stores[i];
+  for (std::size_t i = 0; i < nv; ++i)
+    if (w.new_stores[i] > 0) add_village_flow(w, QV_NEW_STORES, i, w.new_stores[i]);
   std::fill(w.new_stores.begin(), w.new_stores.end(), 0);
 }
 

@@ -307,6 +307,9 @@ struct WorldCache {
   // 1 when the village's accounting values (wage, employment, u, profit sums) are those of a
   // village without stores, written at an earlier tick.
   std::vector<std::uint8_t> storeless_written;
+  // 1 when a sparse village flow (every flow but those of every village, q_every_village) may be
+  // non-zero: the record reads those flows of these villages only.
+  std::vector<std::uint8_t> flows_touched;
 };
 
 struct World {
@@ -324,8 +327,10 @@ struct World {
   // start: state of the run, not of the intervention objects, which several runs may share.
   std::vector<std::vector<Id>> intervention_targets;
   std::vector<Event> events;
-  // Additive output quantities: villages x kVillageQ and counties x (Q_COUNT - kVillageQ).
-  // Flows accumulate until the next record; stocks are filled at the record.
+  // Additive output quantities. Villages: one column of villages per quantity (kVillageQ
+  // columns, vq[q * villages + v]; see vq_at); counties: counties x (Q_COUNT - kVillageQ), row by
+  // row. Flows accumulate until the next record; the village stocks are computed at the record
+  // (tally_stocks writes them here when something reads them from here).
   std::vector<double> vq, cq;
   std::vector<double> vq_year;  // village flows of the current year (village snapshots only)
   std::vector<std::int32_t> new_stores;  // per village, set at step 3

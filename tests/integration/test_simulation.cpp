@@ -250,7 +250,7 @@ interventions:
     for (auto& [x, wt] : cls) W += wt, Y += wt * x;
     for (auto v = g.county_village_begin[c]; v < g.county_village_end[c]; ++v) {
       hh += g.households[v];
-      income += w.vq[v * kVillageQ + QV_INCOME_TOTAL];
+      income += vq_at(std::as_const(w), QV_INCOME_TOTAL, v);
     }
     CHECK(W == hh);
     CHECK(Y == Approx(income).epsilon(1e-9));  // classes carry exactly the tallied income

@@ -67,7 +67,8 @@ TEST_CASE("a NaN flow of one village is reported with the village, its ids and t
   Simulation sim(sc);
   sim.step();  // tick 0; the first record is at tick 2
   const std::size_t v = 5;
-  sim.world().vq[v * kVillageQ + QV_SALES_ORGANIC] = std::numeric_limits<double>::quiet_NaN();
+  vq_at(sim.world(), QV_SALES_ORGANIC, v) = std::numeric_limits<double>::quiet_NaN();
+  sim.world().cache.flows_touched[v] = 1;
   const std::string msg = message_of_run(sim, nullptr);
   INFO(msg);
   const auto& g = sim.world().geo;

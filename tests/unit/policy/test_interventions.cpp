@@ -491,7 +491,7 @@ TEST_CASE("station_programme opens per_year stations per targeted county each ye
     if (!w.v.station[v]) continue;
     CHECK(w.v.station_opened[v] == t0);
     CHECK(w.v.station_subsidised_until[v] == t0 + 78);
-    CHECK(w.vq[static_cast<std::size_t>(v) * kVillageQ + QV_STATIONS_OPENED] == 1.0);
+    CHECK(vq_at(std::as_const(w), QV_STATIONS_OPENED, v) == 1.0);
   }
   CHECK(std::count_if(w.events.begin(), w.events.end(), [](const Event& e) {
           return e.kind == static_cast<std::int32_t>(EventKind::StationOpened);
