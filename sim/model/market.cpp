@@ -64,7 +64,8 @@ double scenario_demand(const StepCtx& ctx) {
 void attractiveness_step(World& w, const StepCtx& ctx, std::vector<double>& partial) {
   const auto& g = w.geo;
   const std::size_t ncat = w.categories.size();
-  partial.assign(g.villages() * ncat, 0.0);
+  // Rows of villages without stores are neither written nor read (market_step skips them).
+  partial.resize(g.villages() * ncat);
   const double rho = ctx.p.market.rho;
   const double scale_side = side_scale(ctx.p);
   auto& m = w.m;
@@ -76,6 +77,7 @@ void attractiveness_step(World& w, const StepCtx& ctx, std::vector<double>& part
       const auto spec = g.county_specialty[g.village_county[v]];  // programmes brand the county's
       const double qm = w.v.quality_mult[v], bm = w.v.brand_mult[v];
       double* part = &partial[v * ncat];
+      std::fill(part, part + ncat, 0.0);
       for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i) {
         m.sales_org[i] = 0.0f;
         m.sales_live[i] = 0.0f;
@@ -102,9 +104,13 @@ void market_step(World& w, const StepCtx& ctx, const std::vector<double>& partia
       scenario_demand(ctx) * (1.0 - livestream_channel_share(ctx.p, ctx.clk.time_mid()));
   std::vector<double> per_attract(ncat);
   w.market_signal.assign(ncat, 0.0);
-  const std::vector<double> sums =
-      partial.empty() ? std::vector<double>(ncat, 0.0)
-                      : fixed_order_column_sums(partial.data(), g.villages(), ncat);
+  // Column sums in village order over the villages with stores (the rows of the others would
+  // add 0).
+  std::vector<double> sums(ncat, 0.0);
+  if (!partial.empty())
+    for (std::size_t v = 0; v < g.villages(); ++v)
+      if (w.m.offset[v] != w.m.offset[v + 1])
+        for (std::size_t k = 0; k < ncat; ++k) sums[k] += partial[v * ncat + k];
   for (std::size_t k = 0; k < ncat; ++k) {
     const double sum = sums[k];
     const double outside =

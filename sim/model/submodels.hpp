@@ -197,8 +197,5 @@ std::vector<std::pair<Id, double>> livestreamer_incomes(const World& w, std::siz
 
 // Sum of `n` values spaced `stride` apart, in index order (serial: the same for any thread count).
 double fixed_order_sum(const double* x, std::size_t n, std::size_t stride);
-// The column sums of an n x width row-major table, each in row order (the same values as
-// fixed_order_sum of every column, in one pass over the table).
-std::vector<double> fixed_order_column_sums(const double* x, std::size_t n, std::size_t width);
 
 }  // namespace ruralsim

@@ -334,11 +334,4 @@ double fixed_order_sum(const double* x, std::size_t n, std::size_t stride) {
   return s;
 }
 
-std::vector<double> fixed_order_column_sums(const double* x, std::size_t n, std::size_t width) {
-  std::vector<double> s(width, 0.0);
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t k = 0; k < width; ++k) s[k] += x[i * width + k];
-  return s;
-}
-
 }  // namespace ruralsim
