@@ -1,13 +1,30 @@
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <string>
 
+#include "core/rng.hpp"
 #include "core/sha256.hpp"
 
 using ruralsim::Sha256;
 using ruralsim::sha256_hex;
 
+namespace {
+
+// Runs the checks with the portable code, then with the SHA extensions where present.
+struct BothImplementations {
+  explicit BothImplementations(bool hw) : was(ruralsim::sha256_use_hardware(hw)) {}
+  ~BothImplementations() { ruralsim::sha256_use_hardware(was); }
+  bool was;
+};
+
+}  // namespace
+
 TEST_CASE("sha256 standard vectors", "[sha256]") {
+  const bool hw = GENERATE(false, true);
+  if (hw && !ruralsim::sha256_hardware_available()) return;
+  INFO("SHA extensions: " << hw);
+  BothImplementations use(hw);
   CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   CHECK(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
@@ -17,6 +34,10 @@ TEST_CASE("sha256 standard vectors", "[sha256]") {
 }
 
 TEST_CASE("sha256 incremental updates match one-shot hashing", "[sha256]") {
+  const bool hw = GENERATE(false, true);
+  if (hw && !ruralsim::sha256_hardware_available()) return;
+  INFO("SHA extensions: " << hw);
+  BothImplementations use(hw);
   // Feed one million 'a' in uneven pieces that straddle the 64-byte block boundary.
   const std::string chunk(997, 'a');
   Sha256 s;
@@ -46,4 +67,26 @@ TEST_CASE("sha256 digest does not disturb the running state", "[sha256]") {
   CHECK(s.hex_digest() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   s.reset();
   CHECK(s.hex_digest() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST_CASE("sha256 with the SHA extensions equals the portable code", "[sha256]") {
+  if (!ruralsim::sha256_hardware_available()) return;  // nothing to compare on this processor
+  ruralsim::Stream rs(3, ruralsim::Purpose::Intervention, 0, 0);
+  for (std::size_t n : {0u, 1u, 63u, 64u, 65u, 127u, 128u, 1000u, 4096u, 100003u}) {
+    std::string data(n, '\0');
+    for (auto& c : data) c = static_cast<char>(rs() & 0xff);
+    ruralsim::sha256_use_hardware(false);
+    const std::string portable = sha256_hex(data);
+    ruralsim::sha256_use_hardware(true);
+    // Fed in uneven pieces as well as in one piece.
+    Sha256 pieces;
+    for (std::size_t at = 0; at < n;) {
+      const std::size_t take = std::min<std::size_t>(n - at, 1 + (rs() % 300));
+      pieces.update(data.data() + at, take);
+      at += take;
+    }
+    CHECK(sha256_hex(data) == portable);
+    CHECK(pieces.hex_digest() == portable);
+  }
+  ruralsim::sha256_use_hardware(true);
 }
