@@ -64,6 +64,18 @@ void MerchantStore::copy_entry(const MerchantStore& s, std::size_t i, std::size_
   std::apply([&](auto... f) { (((this->*f)[j] = (s.*f)[i]), ...); }, per_store_fields());
 }
 
+void MerchantStore::copy_range(const MerchantStore& s, std::size_t begin, std::size_t end,
+                               std::size_t to) {
+  std::apply(
+      [&](auto... f) {
+        ((std::copy((s.*f).begin() + static_cast<std::ptrdiff_t>(begin),
+                    (s.*f).begin() + static_cast<std::ptrdiff_t>(end),
+                    (this->*f).begin() + static_cast<std::ptrdiff_t>(to))),
+         ...);
+      },
+      per_store_fields());
+}
+
 void StreamerStore::copy_entry(const StreamerStore& s, std::size_t i, std::size_t j) {
   std::apply([&](auto... f) { (((this->*f)[j] = (s.*f)[i]), ...); }, per_streamer_fields());
 }
@@ -214,11 +226,18 @@ void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose) {
     for (std::size_t v = range.begin(); v != range.end(); ++v) {
       auto j = dst.offset[v];
       double closed = new_year ? 0.0 : w.v.closed_sales[v];
-      for (auto i = src.offset[v]; i < src.offset[v + 1]; ++i) {
-        if (src.alive[i])
-          dst.copy_entry(src, i, j++);
-        else if (!new_year)
-          closed += src.cal_sales[i];
+      const auto sb = src.offset[v], se = src.offset[v + 1];
+      if (se - sb == static_cast<std::uint64_t>(w.v.stores[v])) {
+        // No store closed (w.v.stores counts the live ones): the village's stores in one block.
+        dst.copy_range(src, sb, se, j);
+        j += se - sb;
+      } else {
+        for (auto i = sb; i < se; ++i) {
+          if (src.alive[i])
+            dst.copy_entry(src, i, j++);
+          else if (!new_year)
+            closed += src.cal_sales[i];
+        }
       }
       w.v.closed_sales[v] = closed;
       const int n_new = w.new_stores[v];

@@ -144,6 +144,8 @@ struct MerchantStore {
   void resize(std::size_t n);
   // Copies the state of entry i of `src` into entry j (the per-tick rebuild).
   void copy_entry(const MerchantStore& src, std::size_t i, std::size_t j);
+  // Copies the state of entries [begin, end) of `src` to entries from `to` on.
+  void copy_range(const MerchantStore& src, std::size_t begin, std::size_t end, std::size_t to);
 };
 static_assert(fields_cover<MerchantStore>(member_bytes(MerchantStore::state_fields()) +
                                           member_bytes(MerchantStore::scratch_fields())),
