@@ -52,7 +52,9 @@ constexpr hsize_t kMaxFlushRows = 64;                 // records buffered before
 constexpr std::size_t kFlushBudgetBytes = 64u << 20;  // ... unless a block would exceed this
 constexpr std::size_t kChunkTargetBytes = 1u << 20;   // approximate size of a 2-D chunk
 constexpr hsize_t kChunk1D = 256;                     // records per chunk of 1-D record datasets
-constexpr unsigned kDeflateLevel = 4;
+// gzip level 1: on the national scenario 6.5% larger files than level 4, and 2 s less of
+// compression and read-back (docs/performance.md)
+constexpr unsigned kDeflateLevel = 1;
 constexpr hsize_t kStaticCompressMin = 4096;  // static 1-D datasets this long are compressed
 constexpr hsize_t kStaticChunk = 65536;
 constexpr std::size_t kReadBlockBytes = 8u << 20;  // read-back block for hashing
