@@ -39,13 +39,22 @@ inline constexpr std::uint64_t splitmix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// The part of a stream key set by (seed, purpose), for loops that key many streams.
+struct StreamPrefix {
+  std::uint64_t k;
+};
+inline constexpr StreamPrefix stream_prefix(std::uint64_t seed, Purpose purpose) {
+  const std::uint64_t k = splitmix64(seed ^ 0x5DEECE66DULL);
+  return {splitmix64(k ^ (static_cast<std::uint64_t>(purpose) * 0xD1B54A32D192ED03ULL))};
+}
+inline constexpr std::uint64_t stream_key(StreamPrefix prefix, std::uint64_t entity,
+                                          std::uint64_t tick) {
+  const std::uint64_t k = splitmix64(prefix.k ^ entity);
+  return splitmix64(k ^ (tick * 0x8CB92BA72F3D8DD7ULL));
+}
 inline constexpr std::uint64_t stream_key(std::uint64_t seed, Purpose purpose, std::uint64_t entity,
                                           std::uint64_t tick) {
-  std::uint64_t k = splitmix64(seed ^ 0x5DEECE66DULL);
-  k = splitmix64(k ^ (static_cast<std::uint64_t>(purpose) * 0xD1B54A32D192ED03ULL));
-  k = splitmix64(k ^ entity);
-  k = splitmix64(k ^ (tick * 0x8CB92BA72F3D8DD7ULL));
-  return k;
+  return stream_key(stream_prefix(seed, purpose), entity, tick);
 }
 
 // A UniformRandomBitGenerator over one keyed stream; Boost.Random distributions sit on top.
@@ -54,6 +63,9 @@ class Stream {
   using result_type = std::uint64_t;
   constexpr Stream(std::uint64_t seed, Purpose purpose, std::uint64_t entity, std::uint64_t tick)
       : key_(stream_key(seed, purpose, entity, tick)) {}
+  // The same stream from the key's prefix (stream_prefix(seed, purpose)).
+  constexpr Stream(StreamPrefix prefix, std::uint64_t entity, std::uint64_t tick)
+      : key_(stream_key(prefix, entity, tick)) {}
   static constexpr result_type min() { return 0; }
   static constexpr result_type max() { return std::numeric_limits<result_type>::max(); }
   // The n-th output mixes the key with a hashed counter: streams with nearby keys share no

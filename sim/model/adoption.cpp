@@ -75,17 +75,23 @@ void adoption_step(World& w, const StepCtx& ctx) {
   const auto& g = w.geo;
   const double dt = ctx.clk.dt();
   const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
+  auto& cache = w.cache;
+  if (!(cache.cap_h_max == ctx.p.adoption.h_max)) {
+    for (std::size_t v = 0; v < g.villages(); ++v)
+      cache.store_cap[v] =
+          static_cast<std::int64_t>(std::floor(ctx.p.adoption.h_max * g.households[v]));
+    cache.cap_h_max = ctx.p.adoption.h_max;
+  }
+  const StreamPrefix adoption_key = stream_prefix(ctx.seed, Purpose::Adoption);
   parallel_for(0, g.villages(), 512, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
-      const auto cap =
-          static_cast<std::int64_t>(std::floor(ctx.p.adoption.h_max * g.households[v]));
-      const std::int64_t eligible = cap - w.v.stores[v];
+      const std::int64_t eligible = cache.store_cap[v] - w.v.stores[v];
       int considering = 0, opened = 0;
       double p = 0;
       if (eligible > 0) {
         p = 1.0 - std::exp(-adoption_rate(w, ctx.p, v) * dt);
         if (p > 0) {
-          Stream rs(ctx.seed, Purpose::Adoption, v, static_cast<std::uint64_t>(ctx.clk.tick));
+          Stream rs(adoption_key, v, static_cast<std::uint64_t>(ctx.clk.tick));
           considering = binomial_draw(static_cast<int>(eligible), std::min(1.0, p), rs);
         }
       }

@@ -105,6 +105,8 @@ void prepare_caches(World& w) {
       for (auto j = g.nbr_offset[v]; j < g.nbr_offset[v + 1]; ++j)
         k.nbr_in_index[at[g.nbr_index[j]]++] = static_cast<Id>(v);
   }
+  k.store_cap.assign(nv, 0);
+  k.cap_h_max = std::numeric_limits<double>::quiet_NaN();
   k.delivery_factor.assign(nv, 0.0);
   k.delivery_factor_days.assign(nv, std::numeric_limits<double>::quiet_NaN());
   k.active.assign(nv, 0);

@@ -300,6 +300,10 @@ struct WorldCache {
   // Transposed neighbour lists (CSR): the villages that list v as a neighbour.
   std::vector<std::uint64_t> nbr_in_offset;
   std::vector<Id> nbr_in_index;
+  // floor(adoption.h_max x households): the most stores a village can hold, for `cap_h_max`
+  // (NaN: not computed).
+  std::vector<std::int64_t> store_cap;
+  double cap_h_max = 0;
   // exp(-market.delta_delivery x delivery_days) and the delivery days it was computed for (NaN:
   // not computed).
   std::vector<double> delivery_factor, delivery_factor_days;

@@ -25,6 +25,9 @@ int check_caches(const World& w, const Params& p) {
     for (auto j = g.nbr_offset[v]; j < g.nbr_offset[v + 1]; ++j)
       den += g.households[g.nbr_index[j]];
     CHECK(k.nbr_households[v] == den);
+    CHECK(k.cap_h_max == p.adoption.h_max);
+    CHECK(k.store_cap[v] ==
+          static_cast<std::int64_t>(std::floor(p.adoption.h_max * g.households[v])));
     // delivery factor of the current delivery days
     CHECK(k.delivery_factor_days[v] == w.v.delivery_days[v]);
     CHECK(k.delivery_factor[v] == std::exp(-p.market.delta_delivery * w.v.delivery_days[v]));
