@@ -58,20 +58,30 @@ const char* const kPhaseName[kPhaseCount] = {"adoption",    "livestream", "marke
 // sales, calendar-year sales and livestream sales, loss ticks read and written, base_rel, type,
 // brand, birth tick in; exit = alive and
 // loss ticks; recording = the tallies (alive, type, base_rel, profit_year, sales_year).
-// Per village: the per-village state and additive rows each phase reads and writes.
+// Per village: the per-village state, caches and village quantities each phase reads and
+// writes at every tick (villages without stores: the sparse flows and the values kept between
+// ticks are not touched). Adoption: capacity, stores, access and spillover flags, strength,
+// internet, u, u_nbr, tau in; adopt_p, eligible, considering, new stores out; the rebuild's
+// offsets. Market: offsets. Logistics: offsets, base income, households, internet, station,
+// node cost, delivery days, parcels_year in and out, two dense flows in and out. Accounting:
+// offsets, households, stores, flags; neighbour sums where a store is in sight; the market
+// prior's inputs (strength, delivery factor, Taobao flag, specialty, multipliers, shipping
+// cost); u_nbr and expected profit out. Recording: the stock inputs (households, base income,
+// internet, station, Taobao flag, commission, stores, offsets), two dense flows in and out,
+// the touched flag.
 // Per livestreamer: skill, followers, commission, session scratch, alive.
 struct PhaseBytes {
   double store, village, streamer;
 };
 constexpr PhaseBytes kLayoutBytes[kPhaseCount] = {
-    {98, 160, 0},                                                      // adoption
-    {13, 0, 2 * (4 + 8 + 8 + 8 + 1)},                                  // livestream
-    {1 + 1 + 4 + 4 + 4 + 1 + 4 + 4 + 4 + 8, 48, 0},                    // market
-    {1 + 4 + 8, 120, 0},                                               // logistics
-    {8 + 4 + 2 * (4 + 4 + 4 + 4 + 4 + 4 + 2) + 4 + 1 + 4 + 4, 64, 0},  // accounting
-    {2 + 2 * 2, 8, 0},                                                 // exit
-    {0, 64, 0},                                                        // recognition (year ends)
-    {1 + 1 + 4 + 4 + 4, 2 * 8 * kVillageQ, 0},                         // recording (records)
+    {98, 8 + 4 + 3 + 8 + 8 + 8 + 8 + 8 + 8 + 4 + 4 + 4 + 16, 0},         // adoption
+    {13, 0, 2 * (4 + 8 + 8 + 8 + 1)},                                    // livestream
+    {1 + 1 + 4 + 4 + 4 + 1 + 4 + 4 + 4 + 8, 16, 0},                      // market
+    {1 + 4 + 8, 8 + 8 + 4 + 8 + 1 + 8 + 8 + 16 + 32 + 1, 0},             // logistics
+    {8 + 4 + 2 * (4 + 4 + 4 + 4 + 4 + 4 + 2) + 4 + 1 + 4 + 4, 90, 0},    // accounting
+    {2 + 2 * 2, 8, 0},                                                   // exit
+    {0, 64, 0},                                                          // recognition (year ends)
+    {1 + 1 + 4 + 4 + 4 + 4, 4 + 8 + 8 + 1 + 1 + 8 + 4 + 8 + 32 + 1, 0},  // recording (records)
 };
 
 double peak_rss_mib() {
