@@ -884,7 +884,11 @@ struct Recorder::Impl {
           check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
                 what);
         }
-        Handle mspace(check_id(H5Screate_simple(1, &nelem, nullptr), what), H5Sclose);
+        // The memory space has the shape of the selection (HDF5 then copies whole rows).
+        Handle mspace(check_id(rank > 0 ? H5Screate_simple(rank, count, nullptr)
+                                        : H5Screate_simple(1, &nelem, nullptr),
+                               what),
+                      H5Sclose);
         if (r.kind == Kind::Str) {
           strings.assign(nelem, nullptr);
           check(H5Dread(ds.get(), str_type.get(), mspace.get(), fspace.get(), H5P_DEFAULT,

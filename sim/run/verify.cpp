@@ -112,7 +112,10 @@ std::string hash_datasets(const std::string& path, const std::string& prefix) {
       if (rank > 0 &&
           H5Sselect_hyperslab(fspace.id, H5S_SELECT_SET, start, nullptr, count, nullptr) < 0)
         fail("select");
-      H5 mspace(H5Screate_simple(1, &nelem, nullptr), H5Sclose);
+      // The memory space has the shape of the selection (HDF5 then copies whole rows).
+      H5 mspace(
+          rank > 0 ? H5Screate_simple(rank, count, nullptr) : H5Screate_simple(1, &nelem, nullptr),
+          H5Sclose);
       if (is_str) {
         strings.assign(nelem, nullptr);
         if (H5Dread(ds.id, mt, mspace.id, fspace.id, H5P_DEFAULT, strings.data()) < 0) fail("read");
