@@ -1188,6 +1188,22 @@ RecorderPosition Recorder::checkpoint(std::vector<unsigned char>& image) {
   return pos;
 }
 
+bool output_image_opens(const std::vector<unsigned char>& image) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  if (image.empty()) return false;
+  const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl < 0) return false;
+  bool ok = H5Pset_fapl_core(fapl, 1 << 20, 0) >= 0 &&
+            H5Pset_file_image(fapl, const_cast<unsigned char*>(image.data()), image.size()) >= 0;
+  const hid_t f = ok ? H5Fopen("checkpoint-output-image", H5F_ACC_RDONLY, fapl) : -1;
+  H5Pclose(fapl);
+  if (f < 0) return false;
+  for (const char* g : {"national", "province", "county"})
+    ok = ok && H5Lexists(f, g, H5P_DEFAULT) > 0;
+  H5Fclose(f);
+  return ok;
+}
+
 void Recorder::restore(const std::vector<unsigned char>& image, const RecorderPosition& pos) {
   Impl& im = *impl_;
   im.require_open("restore()");

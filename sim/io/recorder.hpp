@@ -39,6 +39,10 @@ struct RecorderPosition {
   std::string pending;
 };
 
+// Whether `image` (an output file image held in a checkpoint) opens as an HDF5 file with the
+// groups a recorder writes (/national, /province, /county).
+bool output_image_opens(const std::vector<unsigned char>& image);
+
 class Recorder {
  public:
   // Creates `final_path + ".partial"`; writes the geography tables.

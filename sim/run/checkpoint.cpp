@@ -376,6 +376,8 @@ std::shared_ptr<const Checkpoint> Checkpoint::load(const std::string& path) {
     get(r, ck->pos_.pending);
     get(r, ck->image_);
     if (r.left != 0) throw Damaged("it has bytes after its end");
+    if (!ck->image_.empty() && !output_image_opens(ck->image_))
+      throw Damaged("its image of the output written so far is not a readable HDF5 file");
   } catch (const Damaged& e) {
     refuse(path, std::string("damaged: ") + e.what());
   }

@@ -128,12 +128,18 @@ def test_refusals(tmp, saved):
     assert data[32:32 + len(version)] == version.encode()
     other = version[:-1] + ("8" if version[-1] == "9" else "9")
     bad = os.path.join(tmp, "bad.ckpt")
+    image_at = data.find(b"\x89HDF\r\n\x1a\n")
+    check(image_at > 0, "the checkpoint holds an HDF5 output image")
     cases = [
         ("another version", reseal(data[:32] + other.encode() + data[32 + len(version):]),
          f"written by ruralsim {other}"),
         ("truncated", data[: len(data) // 2], "truncated"),
         ("one byte changed", data[:1000] + bytes([data[1000] ^ 1]) + data[1001:], "checksum"),
         ("not a checkpoint", b"name: baseline\n", "not a ruralsim checkpoint"),
+        # a hostile output image under a valid checksum: the HDF5 signature of the image broken
+        ("output image broken, checksum valid",
+         reseal(data[:image_at] + b"XXXXXXXX" + data[image_at + 8:]),
+         "its image of the output written so far is not a readable HDF5 file"),
         ("empty", b"", "not a ruralsim checkpoint"),
     ]
     for what, content, message in cases:
