@@ -200,17 +200,15 @@ void Simulation::record(const StepCtx& c) {
         finite.store(false, std::memory_order_relaxed);
         continue;
       }
+      const auto restart = [&](std::size_t i) {  // flow entry i: into the year's, then 0
+        if (annual) vq_year[i] += vq[i];
+        vq[i] = 0.0;
+      };
       for (int q : dense)
-        for (auto v = v0; v < v1; ++v) {
-          if (annual) vq_year[q * nv + v] += vq[q * nv + v];
-          vq[q * nv + v] = 0.0;
-        }
+        for (auto v = v0; v < v1; ++v) restart(q * nv + v);
       for (auto v = v0; v < v1; ++v) {
         if (!touched[v]) continue;
-        for (int q : sparse) {
-          if (annual) vq_year[q * nv + v] += vq[q * nv + v];
-          vq[q * nv + v] = 0.0;
-        }
+        for (int q : sparse) restart(q * nv + v);
         touched[v] = 0;
       }
     }

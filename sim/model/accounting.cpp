@@ -9,7 +9,17 @@
 
 namespace ruralsim {
 
-double market_prior(const World& w, const Params& /*p: through w.cache*/, std::size_t v) {
+namespace {
+
+// A village whose u, gross_sum or scale_sum may be other than 0: it has stores, or no households
+// (u = 0 / 0).
+bool village_active(const World& w, std::size_t v) {
+  return w.m.offset[v] != w.m.offset[v + 1] || w.geo.households[v] == 0;
+}
+
+}  // namespace
+
+double market_prior(const World& w, std::size_t v) {
   const auto& g = w.geo;
   const auto k = g.specialty[v];
   const auto& c = w.categories[k];
@@ -23,8 +33,8 @@ double market_prior(const World& w, const Params& /*p: through w.cache*/, std::s
   return w.market_signal.empty() ? 0.0 : w.market_signal[k] * a_new * unit;
 }
 
-void expect_market_prior(World& w, const Params& p) {
-  for (std::size_t v = 0; v < w.geo.villages(); ++v) w.v.expected_gross[v] = market_prior(w, p, v);
+void expect_market_prior(World& w) {
+  for (std::size_t v = 0; v < w.geo.villages(); ++v) w.v.expected_gross[v] = market_prior(w, v);
 }
 
 double trailing_weight(std::int32_t age_ticks, double dt) {
@@ -51,8 +61,7 @@ void accounting_step(World& w, const StepCtx& ctx) {
       const std::int64_t H = g.households[v], M = w.v.stores[v];
       // A village without stores (or without households, whose u is not 0) is not active: its
       // values below depend on nothing that changes, and stay as written at an earlier tick.
-      const bool active = mb != me || H == 0;
-      cache.active[v] = active ? 1 : 0;
+      const bool active = village_active(w, v);
       if (!active && cache.storeless_written[v]) continue;
       cache.storeless_written[v] = active ? 0 : 1;
       const double cap = std::max(1.0, ctx.p.adoption.h_max * H);
@@ -130,7 +139,7 @@ void accounting_step(World& w, const StepCtx& ctx) {
   // list). Serial: few villages are active.
   std::fill(cache.nbr_active.begin(), cache.nbr_active.end(), 0);
   for (std::size_t n = 0; n < nv; ++n) {
-    if (!cache.active[n]) continue;
+    if (!village_active(w, n)) continue;
     cache.nbr_active[n] = 1;
     for (auto k = cache.nbr_in_offset[n]; k < cache.nbr_in_offset[n + 1]; ++k)
       cache.nbr_active[cache.nbr_in_index[k]] = 1;
@@ -155,7 +164,7 @@ void accounting_step(World& w, const StepCtx& ctx) {
       w.v.u_nbr[v] = den > 0 ? num / den : 0.0;
       const double wsum = w.v.scale_sum[v] + wn * sn + w0;
       w.v.expected_gross[v] =
-          wsum > 0 ? (w.v.gross_sum[v] + wn * gn + w0 * market_prior(w, ctx.p, v)) / wsum : 0.0;
+          wsum > 0 ? (w.v.gross_sum[v] + wn * gn + w0 * market_prior(w, v)) / wsum : 0.0;
     }
   });
 }

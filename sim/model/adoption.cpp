@@ -75,13 +75,7 @@ void adoption_step(World& w, const StepCtx& ctx) {
   const auto& g = w.geo;
   const double dt = ctx.clk.dt();
   const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
-  auto& cache = w.cache;
-  if (!(cache.cap_h_max == ctx.p.adoption.h_max)) {
-    for (std::size_t v = 0; v < g.villages(); ++v)
-      cache.store_cap[v] =
-          static_cast<std::int64_t>(std::floor(ctx.p.adoption.h_max * g.households[v]));
-    cache.cap_h_max = ctx.p.adoption.h_max;
-  }
+  const auto& cache = w.cache;
   const StreamPrefix adoption_key = stream_prefix(ctx.seed, Purpose::Adoption);
   parallel_for(0, g.villages(), 512, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {

@@ -27,7 +27,7 @@ struct StepCtx {
 void init_state(World& w, const StepCtx& ctx);  // state vectors, seed merchants, centres
 // Builds w.cache for the current geography and state (after init_state's vectors are sized, and
 // after a checkpoint is restored).
-void prepare_caches(World& w);
+void prepare_caches(World& w, const Params& p);
 // exp(-market.delta_delivery x delivery_days[v]) from w.cache (set by service_level).
 inline double delivery_factor(const World& w, std::size_t v) {
   return w.cache.delivery_factor[v];
@@ -123,9 +123,9 @@ void open_centre(World& w, std::size_t c, std::int32_t tick, double value);
 // 6.6 accounting.cpp
 // What the market offers a new full-time store of village v's specialty (mean quality, no
 // reputation): operating profit before fixed cost, RMB/yr, from the last market step.
-double market_prior(const World& w, const Params& p, std::size_t v);
+double market_prior(const World& w, std::size_t v);
 // Sets every village's expected operating profit to the market prior (no stores observed).
-void expect_market_prior(World& w, const Params& p);
+void expect_market_prior(World& w);
 // Weight of this tick in a trailing-year rate: 1 / (age + 1) over a store's first year (a running
 // mean), dt after (an exponential window of one year).
 double trailing_weight(std::int32_t age_ticks, double dt);

@@ -84,7 +84,7 @@ void StreamerStore::resize(std::size_t n) {
   std::apply([&](auto... f) { ((this->*f).resize(n), ...); }, per_streamer_fields());
 }
 
-void prepare_caches(World& w) {
+void prepare_caches(World& w, const Params& p) {
   const auto& g = w.geo;
   const std::size_t nv = g.villages();
   auto& k = w.cache;
@@ -105,11 +105,11 @@ void prepare_caches(World& w) {
       for (auto j = g.nbr_offset[v]; j < g.nbr_offset[v + 1]; ++j)
         k.nbr_in_index[at[g.nbr_index[j]]++] = static_cast<Id>(v);
   }
-  k.store_cap.assign(nv, 0);
-  k.cap_h_max = std::numeric_limits<double>::quiet_NaN();
+  k.store_cap.resize(nv);
+  for (std::size_t v = 0; v < nv; ++v)
+    k.store_cap[v] = static_cast<std::int64_t>(std::floor(p.adoption.h_max * g.households[v]));
   k.delivery_factor.assign(nv, 0.0);
   k.delivery_factor_days.assign(nv, std::numeric_limits<double>::quiet_NaN());
-  k.active.assign(nv, 0);
   k.nbr_active.assign(nv, 0);
   k.storeless_written.assign(nv, 0);
   k.flows_touched.assign(nv, 0);
@@ -184,12 +184,12 @@ void init_state(World& w, const StepCtx& ctx) {
       w.c.centre_opened[order[i].second] = 0;
     }
   }
-  prepare_caches(w);
+  prepare_caches(w, ctx.p);
   // Stores at the start: Binomial(H_v, seed_share) households per village consider a store and
   // choose as any household would, expecting what the market of the start year offers.
   service_level(w, ctx);
   start_market_signal(w, ctx);
-  expect_market_prior(w, ctx.p);
+  expect_market_prior(w);
   const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
   for (std::size_t i = 0; i < nv; ++i) {
     Stream rs(ctx.seed, Purpose::SeedMerchants, i, 0);

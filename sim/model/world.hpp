@@ -300,16 +300,14 @@ struct WorldCache {
   // Transposed neighbour lists (CSR): the villages that list v as a neighbour.
   std::vector<std::uint64_t> nbr_in_offset;
   std::vector<Id> nbr_in_index;
-  // floor(adoption.h_max x households): the most stores a village can hold, for `cap_h_max`
-  // (NaN: not computed).
+  // floor(adoption.h_max x households): the most stores a village can hold.
   std::vector<std::int64_t> store_cap;
-  double cap_h_max = 0;
   // exp(-market.delta_delivery x delivery_days) and the delivery days it was computed for (NaN:
   // not computed).
   std::vector<double> delivery_factor, delivery_factor_days;
-  // Per village, at the accounting step of the current tick: 1 when it has stores (or no
-  // households: its u is not 0); `nbr_active` when it or a neighbour is active.
-  std::vector<std::uint8_t> active, nbr_active;
+  // Per village, at the accounting step of the current tick: 1 when it or a neighbour has stores
+  // (or no households: its u is not 0).
+  std::vector<std::uint8_t> nbr_active;
   // 1 when the village's accounting values (wage, employment, u, profit sums) are those of a
   // village without stores, written at an earlier tick.
   std::vector<std::uint8_t> storeless_written;

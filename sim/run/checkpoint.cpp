@@ -437,7 +437,7 @@ void Checkpoint::restore(Simulation& sim, Recorder* rec) const {
     refuse(path_, std::string("damaged: ") + e.what());
   }
   move_state(w, got);
-  prepare_caches(w);
+  prepare_caches(w, sim.scenario().params);
   // per-store scratch at the size of the restored stores
   w.m.resize(w.m.size());
   w.ls.session_sales.assign(w.ls.size(), 0.0);
