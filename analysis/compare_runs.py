@@ -38,7 +38,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from scipy import stats  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ruralsim_io import RunFileError, open_run, open_runs  # noqa: E402
+from ruralsim_io import RunFileError, exit_status, open_run, open_runs  # noqa: E402
 
 DEFAULT_VARS = ["stores", "taobao_villages", "taobao_towns", "sales_total",
                 "mean_household_income", "gini_income"]
@@ -399,17 +399,5 @@ def main(argv=None):
     return 0
 
 
-def _main_or_exit_2(argv=None):
-    """main() with a one-line message and exit status 2 for files that cannot be used."""
-    try:
-        return main(argv)
-    except RunFileError as e:
-        print(f"compare_runs.py: error: {e}", file=sys.stderr)
-        return 2
-    except (OSError, KeyError, ValueError) as e:
-        print(f"compare_runs.py: error: cannot use the file(s): {type(e).__name__}: {e}", file=sys.stderr)
-        return 2
-
-
 if __name__ == "__main__":
-    sys.exit(_main_or_exit_2())
+    sys.exit(exit_status(main, None, "compare_runs.py", (RunFileError,), "file(s)"))

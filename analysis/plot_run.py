@@ -36,7 +36,7 @@ from matplotlib.colors import BoundaryNorm  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ruralsim_io import RunFileError, annual_label, open_run  # noqa: E402
+from ruralsim_io import RunFileError, annual_label, exit_status, open_run  # noqa: E402
 
 DPI = 120
 XLABEL = "calendar year (stocks at year end, flows summed over the year)"
@@ -405,17 +405,5 @@ def main(argv=None):
     return 0
 
 
-def _main_or_exit_2(argv=None):
-    """main() with a one-line message and exit status 2 for files that cannot be used."""
-    try:
-        return main(argv)
-    except RunFileError as e:
-        print(f"plot_run.py: error: {e}", file=sys.stderr)
-        return 2
-    except (OSError, KeyError, ValueError) as e:
-        print(f"plot_run.py: error: cannot use the file(s): {type(e).__name__}: {e}", file=sys.stderr)
-        return 2
-
-
 if __name__ == "__main__":
-    sys.exit(_main_or_exit_2())
+    sys.exit(exit_status(main, None, "plot_run.py", (RunFileError,), "file(s)"))
