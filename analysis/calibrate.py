@@ -45,7 +45,8 @@ FORMAT_VERSION = 1
 
 TOP_KEYS = ["name", "description", "base", "targets_file", "set", "parameters", "targets",
             "replicates", "seed", "stage1", "stage2", "optimum_replicates", "jobs",
-            "threads_per_run", "slurm"]
+            "threads_per_run", "slurm", "identification"]
+IDENT_KEYS = ["step", "replicates"]
 PARAM_KEYS = ["low", "high", "log", "prior"]
 TARGET_KEYS = ["name", "fact", "year", "field", "scale", "output", "level", "filter", "stat",
                "across", "threshold", "sim_year", "weight", "tolerance", "fit"]
@@ -483,6 +484,11 @@ def read_calibration(path, binary):
         rd.fail(s2["sigma0"], "key 'stage2.sigma0' (initial step of CMA-ES) needs sampler: cmaes")
     c.opt_replicates = rd.number(top["optimum_replicates"], "optimum_replicates", 0, 100000,
                                  True) if "optimum_replicates" in top else 10
+    idn = rd.map(top["identification"], "identification", IDENT_KEYS) \
+        if "identification" in top else {}
+    c.id_step = rd.number(idn["step"], "identification.step", 0, 0.5) if "step" in idn else 0.05
+    c.id_replicates = rd.number(idn["replicates"], "identification.replicates", 1, 100000,
+                                True) if "replicates" in idn else c.replicates
     c.jobs = rd.number(top["jobs"], "jobs", 1, 1024, True) if "jobs" in top else 1
     c.threads = rd.number(top["threads_per_run"], "threads_per_run", 1, 1024, True) \
         if "threads_per_run" in top else 1
@@ -914,8 +920,9 @@ def calibrate(c, out, binary, jobs, threads, slurm, quiet):
         opt_reps = c.opt_replicates
     else:
         opt_sdir = os.path.join(out, "sweeps", best["sweep"])
+    ident = identify(c, sw, best["params"]) if c.id_step > 0 else None
     write_results(c, out, rows, best, opt_stats, opt_reps, opt_sdir,
-                  "optimum" if c.opt_replicates > 0 else best["point"])
+                  "optimum" if c.opt_replicates > 0 else best["point"], ident)
     return best, opt_stats
 
 
@@ -928,7 +935,164 @@ def _short(v):
 
 
 # ---- results ---------------------------------------------------------------------------------
-def write_results(c, out, rows, best, opt_stats, opt_reps, opt_sdir, opt_arm):
+def identify(c, sw, params):
+    """Local identification at the optimum: every parameter is moved down and up by `step` of
+    its (unit-cube) range, the others held at the optimum, with `identification.replicates`
+    replicates and the same seeds (common random numbers). Returns the central differences of
+    every target's scaled error and simulated mean, the weighted Jacobian J of the fitted
+    targets, F = J'J (the loss near the optimum is about L0 + d'F d for a step d in unit
+    coordinates, once the residual is orthogonal to J) and the intervals of loss + 1."""
+    h = c.id_step
+    u0 = {p.path: p.to_u(params[p.path]) for p in c.params}
+    pts, span = {}, {}
+    for j, p in enumerate(c.params):
+        a = min(max(u0[p.path] - h, 0.0), 1.0 - 2 * h)
+        lo, hi = dict(params), dict(params)
+        lo[p.path], hi[p.path] = p.to_x(a), p.to_x(a + 2 * h)
+        pts[f"lo_{j:02d}"], pts[f"hi_{j:02d}"] = lo, hi
+        span[p.path] = (a, a + 2 * h, lo[p.path], hi[p.path])
+    sw.say(f"identification: {len(c.params)} parameters moved by {h:g} of their range each way, "
+           f"{c.id_replicates} replicates")
+    sdir = sw.ensure("identification", pts, c.id_replicates)
+    st = evaluate(c, sdir, list(pts))
+    P, T = len(c.params), len(c.targets)
+    de = np.full((T, P), np.nan)      # d(scaled error) / du
+    el = np.full((T, P), np.nan)      # d ln(mean) / d g(x): elasticity for a log-scale parameter
+    for j, p in enumerate(c.params):
+        a, b, xa, xb = span[p.path]
+        if xa == xb:  # a whole-number parameter whose step rounds to nothing
+            continue
+        ua, ub = p.to_u(xa), p.to_u(xb)
+        for i, t in enumerate(c.targets):
+            ma, mb = st[f"lo_{j:02d}"][t.name][0], st[f"hi_{j:02d}"][t.name][0]
+            de[i, j] = (scaled_error(t, mb) - scaled_error(t, ma)) / (ub - ua)
+            if ma > 0 and mb > 0:
+                el[i, j] = (math.log(mb) - math.log(ma)) / (p.g(xb) - p.g(xa))
+    fit = [i for i, t in enumerate(c.targets) if t.fit and t.weight > 0]
+    wts = np.array([math.sqrt(c.targets[i].weight) / c.targets[i].tolerance for i in fit])
+    J = de[fit] * wts[:, None]
+    usable = np.all(np.isfinite(J), axis=0)
+    F = J[:, usable].T @ J[:, usable] if usable.any() else np.zeros((0, 0))
+    free = [p.path for j, p in enumerate(c.params) if usable[j]]
+    ev, evec = (np.linalg.eigh(F) if F.size else (np.zeros(0), np.zeros((0, 0))))
+    rank_tol = max(float(np.max(ev)) if ev.size else 0.0, 1e-300) * 1e-10
+    # a parameter that moves no fitted target is decoupled from the others: the profile of the
+    # others is computed without it
+    moving = [k for k in range(len(free)) if F[k, k] > rank_tol]
+    Fm = F[np.ix_(moving, moving)]
+    prof = {}
+    if moving:
+        e_m = np.linalg.eigvalsh(Fm)
+        if np.min(e_m) > rank_tol:
+            inv = np.linalg.inv(Fm)
+            prof = {free[k]: math.sqrt(inv[n, n]) for n, k in enumerate(moving)}
+    rows = []
+    for j, p in enumerate(c.params):
+        r = dict(parameter=p.path, value=params[p.path], u=u0[p.path],
+                 step_low=span[p.path][2], step_high=span[p.path][3])
+        if not usable[j]:
+            r.update(verdict="not computed (a target had no finite value, or the step rounds to "
+                     "nothing)")
+            rows.append(r)
+            continue
+        fjj = F[free.index(p.path), free.index(p.path)]
+        r["cond"] = 1 / math.sqrt(fjj) if fjj > rank_tol else math.inf
+        r["prof"] = prof.get(p.path, math.inf)
+        for key in ("cond", "prof"):
+            w = r[key]
+            r[key + "_lo"] = p.to_x(u0[p.path] - w) if math.isfinite(w) else p.low
+            r[key + "_hi"] = p.to_x(u0[p.path] + w) if math.isfinite(w) else p.high
+        if not math.isfinite(r["cond"]):
+            r["verdict"] = "not pinned down: no fitted target moves with it"
+        elif not math.isfinite(r["prof"]):
+            r["verdict"] = ("not pinned down: the fitted targets move with it only together with "
+                            "other parameters (a flat combination)")
+        elif 2 * r["prof"] <= 0.5:
+            r["verdict"] = "pinned down"
+        elif 2 * r["prof"] <= 1.0:
+            r["verdict"] = "weakly pinned down"
+        else:
+            r["verdict"] = "not pinned down: loss + 1 spans more than the search range"
+        rows.append(r)
+    weakest = None
+    if ev.size:
+        v = evec[:, 0]
+        weakest = (float(ev[0]), {free[i]: float(v[i]) for i in range(len(free))})
+    return dict(sdir=sdir, step=h, replicates=c.id_replicates, de=de, el=el, rows=rows,
+                eigen=[float(x) for x in ev], weakest=weakest, fitted=fit)
+
+
+def write_identification(c, out, ident):
+    with open(os.path.join(out, "identification.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["parameter", "value", "step_low", "step_high", "conditional_low",
+                    "conditional_high", "profile_low", "profile_high", "verdict"])
+        for r in ident["rows"]:
+            w.writerow([r["parameter"], _num(r["value"]), _num(r["step_low"]),
+                        _num(r["step_high"])] +
+                       [_num(r[k]) if k in r else "" for k in
+                        ("cond_lo", "cond_hi", "prof_lo", "prof_hi")] + [r["verdict"]])
+    with open(os.path.join(out, "sensitivity.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["target", "fitted", "parameter", "d_scaled_error_d_unit",
+                    "d_tolerances_d_unit", "elasticity"])
+        for i, t in enumerate(c.targets):
+            for j, p in enumerate(c.params):
+                d = ident["de"][i, j]
+                w.writerow([t.name, "yes" if i in ident["fitted"] else "no", p.path, repr(d),
+                            repr(d / t.tolerance), repr(ident["el"][i, j])])
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    m = ident["de"] / np.array([t.tolerance for t in c.targets])[:, None]
+    fig, ax = plt.subplots(figsize=(1.6 * len(c.params) + 4, 0.45 * len(c.targets) + 2))
+    lim = np.nanmax(np.abs(m)) if np.isfinite(m).any() else 1.0
+    im = ax.imshow(np.nan_to_num(m), cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
+    ax.set_xticks(range(len(c.params)), [p.path for p in c.params], rotation=30, ha="right",
+                  fontsize=8)
+    ax.set_yticks(range(len(c.targets)), [t.name + ("" if i in ident["fitted"] else " (held out)")
+                                          for i, t in enumerate(c.targets)], fontsize=8)
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            ax.text(j, i, "-" if not np.isfinite(m[i, j]) else f"{m[i, j]:.2g}", ha="center",
+                    va="center", fontsize=7)
+    fig.colorbar(im, ax=ax, label="change of scaled error / tolerance over the whole range")
+    ax.set_title(f"calibration '{c.name}': sensitivity of every target at the optimum")
+    fig.tight_layout()
+    os.makedirs(os.path.join(out, "figures"), exist_ok=True)
+    fig.savefig(os.path.join(out, "figures", "identification.png"), dpi=90)
+    plt.close(fig)
+    md = ["## Identification at the optimum", "",
+          f"Every parameter moved by {ident['step']:g} of its search range below and above the "
+          f"optimum (the others held), {ident['replicates']} replicates with the same seeds; "
+          "central differences of the fitted targets' scaled errors give the Jacobian J "
+          "(weighted by sqrt(weight) / tolerance) and F = J'J: near the optimum the loss rises "
+          "by about d'F d for a step d (in fractions of the ranges). *Conditional*: the change "
+          "of one parameter alone that raises the loss by 1; *profile*: the same when the other "
+          "parameters follow to keep the loss lowest (sqrt of the diagonal of F^-1). A parameter "
+          "is *pinned down* when its profile interval spans at most half its search range, "
+          "*weakly* when at most the whole range. Finite differences of a stochastic model: "
+          "read the intervals as orders of magnitude.", "",
+          "| parameter | fitted | step (low, high) | conditional loss + 1 | profile loss + 1 | "
+          "verdict |", "|---|---|---|---|---|---|"]
+    for r in ident["rows"]:
+        iv = (lambda a, b: f"{_short(r[a])} – {_short(r[b])}" if a in r else "–")
+        md.append(f"| `{r['parameter']}` | {_short(r['value'])} | {_short(r['step_low'])}, "
+                  f"{_short(r['step_high'])} | {iv('cond_lo', 'cond_hi')} | "
+                  f"{iv('prof_lo', 'prof_hi')} | {r['verdict']} |")
+    if ident["weakest"]:
+        lam, vec = ident["weakest"]
+        comb = ", ".join(f"{v:+.2f} {k}" for k, v in sorted(vec.items(), key=lambda x: -abs(x[1])))
+        md += ["", f"Eigenvalues of F: {', '.join(f'{x:.3g}' for x in ident['eigen'])}. The "
+                   f"flattest direction (eigenvalue {lam:.3g}) is {comb} (unit-range "
+                   "coordinates)."]
+    md += ["", "Sensitivity of every target (fitted and held out) to every parameter: "
+               "[sensitivity.csv](sensitivity.csv), "
+               "[figures/identification.png](figures/identification.png).", ""]
+    return md
+
+
+def write_results(c, out, rows, best, opt_stats, opt_reps, opt_sdir, opt_arm, ident=None):
     loss_opt = point_loss(c, best["params"], opt_stats)
     # targets.csv and targets.md
     trows = []
@@ -983,6 +1147,8 @@ def write_results(c, out, rows, best, opt_stats, opt_reps, opt_sdir, opt_arm):
            + "; loss against each parameter: [parameters](figures/parameters.png)",
            "", "Every point tried: [trail.csv](trail.csv). Fitted scenario: "
            "[fitted.yaml](fitted.yaml).", ""]
+    if ident is not None:
+        md += write_identification(c, out, ident)
     with open(os.path.join(out, "targets.md"), "w") as f:
         f.write("\n".join(md))
     # fitted.yaml: an overlay of the base
@@ -1130,12 +1296,15 @@ def main(argv=None):
                                         f"(the runs cover {first}-{last}); set sim_year, or "
                                         "simulation.years in 'set'")
     out = a.out or os.path.join("calibrations", c.name)
-    runs = (c.s1_points + c.s2_trials) * c.replicates + c.opt_replicates
+    id_runs = 2 * len(c.params) * c.id_replicates if c.id_step > 0 else 0
+    runs = (c.s1_points + c.s2_trials) * c.replicates + c.opt_replicates + id_runs
     plan = (f"calibration '{c.name}': {len(c.params)} parameters, {len(c.targets)} targets "
             f"({sum(t.fit for t in c.targets)} fitted); stage 1 {c.s1_method} {c.s1_points} "
             f"points, stage 2 {c.s2_sampler} {c.s2_trials} trials in batches of {c.s2_batch}; "
-            f"{c.replicates} replicates per point, {c.opt_replicates} at the optimum: {runs} "
-            f"runs of {first}-{last}; output {out}")
+            f"{c.replicates} replicates per point, {c.opt_replicates} at the optimum"
+            + (f", identification {2 * len(c.params)} points x {c.id_replicates} replicates"
+               if id_runs else ", no identification") +
+            f": {runs} runs of {first}-{last}; output {out}")
     if a.check:
         print(f"{a.calibration}: valid. {plan}")
         return 0

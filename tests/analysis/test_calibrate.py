@@ -14,7 +14,12 @@ In a temporary directory (kept if RURALSIM_KEEP_TMP is set):
     recover t_mid within 0.25 years (the search range is 7 years) and base income within 5%
     (the range is a factor 4); stage 2 must find a lower loss than stage 1, and its points must
     lie nearer the truth, on average, than the stage-1 design's;
-  * a TPE calibration (8 + 8 points) run twice into two directories gives the same trail;
+  * identification at the optimum: both parameters are pinned down (the profile interval of
+    loss + 1 within half the range, holding the fitted value) and the sensitivities have the
+    expected signs;
+  * a TPE calibration (8 + 8 points) run twice into two directories gives the same trail; it
+    also frees output.large_store_sales, which moves no target: its sensitivities are exactly 0
+    and identification says no fitted target moves with it;
   * outputs: trail.csv (every point, its parameters, every target's mean and sd, the loss, the
     stage), fitted.yaml (valid for `ruralsim validate`, extends the base, holds the best
     point), targets.csv, targets.md and one PNG per target are written; the hold-out targets
@@ -177,6 +182,10 @@ BAD = [
                                  "    fit: false\n")},
      ["no target is fitted"]),
     ("missing base", {"sub": ("base: ", "base: nowhere/")}, ["no such scenario file"]),
+    ("identification step too large", {"add": "identification: {step: 0.7}\n"},
+     ["key 'identification.step' must be a number in [0, 0.5]"]),
+    ("unknown identification key", {"add": "identification: {steps: 0.1}\n"},
+     ["unknown key 'identification.steps'; valid keys: step, replicates"]),
 ]
 
 
@@ -224,7 +233,8 @@ def main(argv):
         # ---- validation
         r = run([binary, "calibrate", cal, "--check"])
         check("good file: --check exit 0", r.returncode == 0, r.stderr)
-        check("good file: --check prints the plan", "valid." in r.stdout and "83 runs" in r.stdout,
+        check("good file: --check prints the plan", "valid." in r.stdout and "91 runs" in r.stdout
+              and "identification 4 points x 2 replicates" in r.stdout,
               r.stdout)
         for name, spec, frags in BAD:
             bad = os.path.join(tmp, "bad.yaml")
@@ -261,7 +271,8 @@ def main(argv):
         for f in ["trail.csv", "fitted.yaml", "targets.csv", "targets.md",
                   "figures/internet.png", "figures/ratio.png",
                   "figures/counties_with_stores.png", "figures/poverty_sales.png",
-                  "figures/parameters.png"]:
+                  "figures/parameters.png", "identification.csv", "sensitivity.csv",
+                  "figures/identification.png"]:
             p = os.path.join(out1, f)
             ok = os.path.isfile(p) and os.path.getsize(p) > 0
             if ok and f.endswith(".png"):
@@ -322,6 +333,20 @@ def main(argv):
         check("targets.md: table of targets against mean ± sd", "| internet |" in md and
               "±" in md and "hold-out" in md, md[:300])
 
+        # identification: both parameters move a fitted target each, strongly
+        ident = pd.read_csv(os.path.join(out1, "identification.csv"))
+        check("identification: both parameters pinned down (profile loss + 1 within half the "
+              "range)", list(ident["verdict"]) == ["pinned down", "pinned down"], ident)
+        check("identification: the profile interval holds the fitted value",
+              ((ident["profile_low"] <= ident["value"]) &
+               (ident["value"] <= ident["profile_high"])).all(), ident)
+        check("identification: a section of targets.md", "## Identification" in md)
+        sens = pd.read_csv(os.path.join(out1, "sensitivity.csv"))
+        d = {(r.target, r.parameter): r.d_scaled_error_d_unit for r in sens.itertuples()}
+        check("sensitivity: internet rises with an earlier roll-out (t_mid) and the ratio falls "
+              "with base income", d[("internet", "internet.t_mid")] < 0 and
+              d[("ratio", "geography.base_income_mean")] < 0, d)
+
         # every target's aggregation against a direct computation from the optimum's runs
         opt_runs = sorted(glob.glob(os.path.join(out1, "sweeps", "optimum", "runs", "*.h5")))
         direct = [direct_values(f) for f in opt_runs]
@@ -356,9 +381,14 @@ def main(argv):
         # ---- TPE: the same trail in two directories
         tpe = os.path.join(tmp, "tpe.yaml")
         with open(tpe, "w") as f:
+            # output.large_store_sales only sets what the output large_store_share counts: it
+            # moves no target, and identification must say so
             f.write(good.replace("sampler: cmaes, sigma0: 0.05, trials: 32, batch: 8",
                                  "sampler: tpe, trials: 8, batch: 4")
-                    .replace("optimum_replicates: 3", "optimum_replicates: 0"))
+                    .replace("optimum_replicates: 3", "optimum_replicates: 0")
+                    .replace("parameters:\n", "parameters:\n"
+                             "  output.large_store_sales: {low: 1.0e5, high: 1.0e7, log: true}\n")
+                    + "identification: {step: 0.1, replicates: 1}\n")
         trails = []
         for k in ("tpe_a", "tpe_b"):
             r = run([binary, "calibrate", tpe, "--out", os.path.join(tmp, k), "--quiet"],
@@ -368,6 +398,21 @@ def main(argv):
             trails.append(open(p, "rb").read() if os.path.exists(p) else b"")
         check("TPE: the same trail in two directories, 16 points",
               trails[0] == trails[1] and trails[0].count(b"\n") == 17)
+        ident = pd.read_csv(os.path.join(tmp, "tpe_a", "identification.csv"))
+        v = dict(zip(ident["parameter"], ident["verdict"]))
+        check("identification: a parameter that moves no target is not pinned down, and the "
+              "others still get a verdict", v.get("output.large_store_sales") ==
+              "not pinned down: no fitted target moves with it" and
+              all(v.get(k, "").endswith("pinned down") and not v[k].startswith("not")
+                  for k in ("internet.t_mid", "geography.base_income_mean")), v)
+        sens = pd.read_csv(os.path.join(tmp, "tpe_a", "sensitivity.csv"))
+        inert = sens[sens["parameter"] == "output.large_store_sales"]
+        check("sensitivity: exactly zero for every target (identical runs)",
+              len(inert) == 4 and (inert["d_scaled_error_d_unit"] == 0).all(), inert)
+        ident_runs = glob.glob(os.path.join(tmp, "tpe_a", "sweeps", "identification", "runs",
+                                            "*.h5"))
+        check("identification: 2 points per parameter x 1 replicate", len(ident_runs) == 6,
+              len(ident_runs))
 
         # ---- interrupted during stage 2, then resumed
         out2 = os.path.join(tmp, "cal2")
