@@ -32,9 +32,9 @@ const char* const kSweepHelp = R"(usage: ruralsim sweep <command> ...
                                    SIGTERM: each run in progress writes runs/<id>.ckpt at the
                                    end of its tick and stops (exit 75); the next `sweep run`
                                    resumes it. --checkpoint-every N also every N ticks
-  status DIR [--failed]            counts of finished / failed / running / pending runs, and
-                                   the failures with their messages (the first 10; --failed:
-                                   all)
+  status DIR [--failed]            counts of finished / failed / running / pending runs, the runs
+                                   stopped with a checkpoint, and the failures with their
+                                   messages (the first 10; --failed: all)
   collect DIR [--partial]          one DIR/sweep.h5 of every finished run; refuses unfinished
                                    sweeps unless --partial
   compare DIR [--baseline ARM] [--metric M --year Y]... [--out DIR2]
@@ -220,16 +220,28 @@ int sweep_status(const Opts& o) {
   const SweepPlan p = load_plan(one_dir(o, "status"));
   int n[4] = {0, 0, 0, 0};
   std::vector<std::pair<const PlannedRun*, std::string>> failures;
+  std::vector<const PlannedRun*> checkpointed;
   double wall = 0;
   for (const auto& r : p.runs) {
     const RunStatus s = run_status(p, r);
     ++n[static_cast<int>(s.state)];
     if (s.state == RunState::Failed) failures.emplace_back(&r, s.message);
     if (s.state == RunState::Finished) wall += s.wall;
+    if (s.checkpoint) checkpointed.push_back(&r);
   }
   std::printf("sweep %s (%s): %zu runs: %d finished, %d failed, %d running, %d pending\n",
               p.name.c_str(), p.dir.c_str(), p.runs.size(), n[0], n[1], n[2], n[3]);
   if (n[0]) std::printf("sum of the finished runs' times: %s\n", format_duration(wall).c_str());
+  if (!checkpointed.empty()) {
+    std::string ids;
+    for (std::size_t i = 0; i < checkpointed.size() && i < 10; ++i)
+      ids += (i ? ", " : "") + checkpointed[i]->id;
+    if (checkpointed.size() > 10) ids += ", ...";
+    std::printf(
+        "%zu runs stopped with a checkpoint (%s; runs/<id>.ckpt): `ruralsim sweep run %s` "
+        "resumes them\n",
+        checkpointed.size(), ids.c_str(), p.dir.c_str());
+  }
   const std::size_t shown =
       o.has("--failed") ? failures.size() : std::min<std::size_t>(failures.size(), 10);
   for (std::size_t i = 0; i < shown; ++i)

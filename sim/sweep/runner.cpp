@@ -81,6 +81,7 @@ RunStatus run_status(const SweepPlan& plan, const PlannedRun& r, bool verify) {
     st.message = read_text(ff);
     while (!st.message.empty() && st.message.back() == '\n') st.message.pop_back();
   }
+  st.checkpoint = fs::exists(checkpoint_file(plan, r));
   return st;
 }
 

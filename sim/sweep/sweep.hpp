@@ -69,6 +69,9 @@ struct RunStatus {
   std::string message;  // failure message, or why a file does not verify
   double wall = 0;      // seconds, finished runs
   std::string content_hash;
+  // A run that is not finished and not running but left a checkpoint (runs/<id>.ckpt, written
+  // on SIGTERM): the next `sweep run` resumes it from there.
+  bool checkpoint = false;
 };
 // Finished = the output exists and its content hash verifies against its data.
 RunStatus run_status(const SweepPlan& plan, const PlannedRun& r, bool verify = true);

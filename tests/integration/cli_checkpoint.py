@@ -175,10 +175,17 @@ arms:
     ckpts = [f for f in os.listdir(runs) if f.endswith(".ckpt")]
     check(len(ckpts) == 1, f"sweep SIGTERM: one runs/<id>.ckpt ({ckpts})")
     check(not [f for f in os.listdir(runs) if f.endswith(".partial")], "sweep: no .partial left")
+    st = run("sweep", "status", d).stdout
+    rid = ckpts[0][:-len(".ckpt")] if ckpts else "?"
+    check(f"1 runs stopped with a checkpoint ({rid}; runs/<id>.ckpt)" in st
+          and f"ruralsim sweep run {d}` resumes them" in st,
+          "sweep status: lists the run stopped with a checkpoint", st)
     p = run("sweep", "run", d, "--jobs", "1")
     check("1 runs resumed from a checkpoint" in p.stdout, "sweep resumes the checkpointed run",
           p.stdout)
     check(not [f for f in os.listdir(runs) if f.endswith(".ckpt")], "sweep: checkpoints removed")
+    st = run("sweep", "status", d).stdout
+    check("checkpoint" not in st, "sweep status: no checkpoint listed once resumed", st)
     run("sweep", "run", ref, "--jobs", "2")
     for f in sorted(os.listdir(os.path.join(ref, "runs"))):
         if f.endswith(".h5"):
