@@ -8,8 +8,8 @@
 #include <limits>
 #include <sstream>
 
-#include "core/finite_check.hpp"
 #include "core/parallel.hpp"
+#include "model/finite_check.hpp"
 #include "model/submodels.hpp"
 #include "model/world.hpp"
 

@@ -1,4 +1,4 @@
-#include "core/simulation.hpp"
+#include "run/simulation.hpp"
 
 #include <algorithm>
 #include <chrono>
