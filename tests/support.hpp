@@ -8,9 +8,9 @@
 #include <sstream>
 #include <string>
 
-#include "core/simulation.hpp"
 #include "io/scenario.hpp"
 #include "model/outputs.hpp"
+#include "run/simulation.hpp"
 
 namespace ruralsim::test {
 

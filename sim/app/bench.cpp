@@ -20,12 +20,12 @@
 #include <thread>
 
 #include "core/error.hpp"
-#include "core/limits.hpp"
-#include "core/simulation.hpp"
 #include "io/provinces.hpp"
 #include "io/recorder.hpp"
 #include "io/scenario.hpp"
 #include "model/outputs.hpp"
+#include "run/limits.hpp"
+#include "run/simulation.hpp"
 
 namespace ruralsim {
 

@@ -1,9 +1,16 @@
 #include "model/outputs.hpp"
 
+#include <tbb/enumerable_thread_specific.h>
+
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <sstream>
 
+#include "core/parallel.hpp"
+#include "model/finite_check.hpp"
+#include "model/submodels.hpp"
 #include "model/world.hpp"
 
 namespace ruralsim {
@@ -160,6 +167,270 @@ std::string outputs_markdown() {
     os << "| `" << v.name << "` | " << v.unit << " | " << v.description << " | " << aggregation(v)
        << " | " << (v.village ? "yes" : "no") << " |\n";
   return os.str();
+}
+
+// ---- aggregation ----------------------------------------------------------------------------
+
+namespace {
+
+double urban_per_capita(const StepCtx& c) {
+  return c.p.income.urban_per_capita * growth_factor(c.p.income.urban_growth, c.clk);
+}
+
+double income_ratio(const double* row, const StepCtx& c) {
+  if (row[QV_HOUSEHOLDS] <= 0 || row[QV_INCOME_TOTAL] <= 0)
+    return std::numeric_limits<double>::quiet_NaN();
+  const double rural_pc = row[QV_INCOME_TOTAL] / row[QV_HOUSEHOLDS] / c.p.income.household_size;
+  return urban_per_capita(c) / rural_pc;
+}
+
+}  // namespace
+
+OutputAggregator::OutputAggregator(const Geography& g) {
+  const std::size_t np = g.provinces();
+  province_county_begin_.assign(np, 0);
+  province_county_end_.assign(np, 0);
+  for (std::size_t c = g.counties(); c-- > 0;)
+    province_county_begin_[g.county_province[c]] = static_cast<Id>(c);
+  for (std::size_t c = 0; c < g.counties(); ++c)
+    province_county_end_[g.county_province[c]] = static_cast<Id>(c + 1);
+}
+
+void OutputAggregator::record(World& w, const StepCtx& c, Record& out) {
+  const Clock& clk = c.clk;
+  const auto& g = w.geo;
+  tally_county_stocks(w);  // the village stocks are tallied in the county loop below
+  constexpr int K = Q_COUNT;
+  constexpr int KC = Q_COUNT - kVillageQ;
+  const std::size_t nc = g.counties(), np = g.provinces();
+  agg_county_.assign(nc * K, 0.0);
+  agg_province_.assign(np * K, 0.0);
+  agg_national_.assign(K, 0.0);
+  // One pass over the village quantities (the largest array read at each record): sum a
+  // county's village stocks (computed, not stored) and flows, then restart the flows while they are
+  // still in cache (adding them to the year's flows when the run keeps those). Nothing below reads
+  // the village flows. A non-finite village or county quantity makes its county's sum non-finite:
+  // that county is left as it is and the scan that names the quantity runs before anything is
+  // recorded. County sums that overflow from finite quantities are caught with the outputs.
+  // Village flows: those of every village (dense) and the sparse ones, read only for the
+  // villages that touched them (the others are 0, and adding 0 changes no sum).
+  std::vector<int> dense, sparse;
+  for (int q = QV_NEW_STORES; q < kVillageQ; ++q)
+    (q_every_village(q) ? dense : sparse).push_back(q);
+  const std::size_t nv = g.villages();
+  double* const vq = w.vq.data();
+  double* const vq_year = w.vq_year.data();
+  auto& touched = w.cache.flows_touched;
+  const bool annual = !w.vq_year.empty();
+  const double grow = growth_factor(c.p.income.base_growth, clk);
+  std::atomic<bool> finite{true};
+  parallel_for(0, nc, 8, [&](const auto& r) {
+    for (std::size_t cc = r.begin(); cc != r.end(); ++cc) {
+      double* row = &agg_county_[cc * K];
+      const std::size_t v0 = g.county_village_begin[cc], v1 = g.county_village_end[cc];
+      add_village_stocks(w, c, grow, v0, v1, row);  // each quantity summed in village order
+      for (int q : dense)
+        for (auto v = v0; v < v1; ++v) row[q] += vq[q * nv + v];
+      for (auto v = v0; v < v1; ++v)
+        if (touched[v])
+          for (int q : sparse) row[q] += vq[q * nv + v];
+      for (int q = 0; q < KC; ++q) row[kVillageQ + q] = w.cq[cc * KC + q];
+      bool ok = true;
+      for (int q = 0; q < K; ++q) ok = ok && std::isfinite(row[q]);
+      if (!ok) {
+        finite.store(false, std::memory_order_relaxed);
+        continue;
+      }
+      const auto restart = [&](std::size_t i) {  // flow entry i: into the year's, then 0
+        if (annual) vq_year[i] += vq[i];
+        vq[i] = 0.0;
+      };
+      for (int q : dense)
+        for (auto v = v0; v < v1; ++v) restart(q * nv + v);
+      for (auto v = v0; v < v1; ++v) {
+        if (!touched[v]) continue;
+        for (int q : sparse) restart(q * nv + v);
+        touched[v] = 0;
+      }
+    }
+  });
+  if (!finite.load()) {
+    tally_stocks(w, c);  // the village stocks in w.vq, for the scan that names the quantity
+    check_finite_quantities(w, clk.tick, clk.ticks_per_year, clk.start_year);
+  }
+  for (std::size_t cc = 0; cc < nc; ++cc) {
+    double* pr = &agg_province_[g.county_province[cc] * K];
+    for (int q = 0; q < K; ++q) pr[q] += agg_county_[cc * K + q];
+  }
+  for (std::size_t p = 0; p < np; ++p)
+    for (int q = 0; q < K; ++q) agg_national_[q] += agg_province_[p * K + q];
+
+  const auto& vars = output_table();
+  const std::size_t nvar = vars.size();
+  const bool last_tick = clk.tick + 1 == clk.total_ticks;
+  out.tick = clk.tick;
+  out.time = clk.time_end();
+  out.national.assign(nvar, 0.0);
+  out.province.assign(np * nvar, 0.0);
+  out.county.assign(nc * nvar, 0.0);
+  const bool annual_record = clk.year_end() || last_tick;
+  // Distribution statistics recorded at year ends only: NaN at the other records.
+  auto set_nan = [&](std::size_t k) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (std::size_t cc = 0; cc < nc; ++cc) out.county[cc * nvar + k] = nan;
+    for (std::size_t p = 0; p < np; ++p) out.province[p * nvar + k] = nan;
+    out.national[k] = nan;
+  };
+  // A statistic of the entities of a county range [c0, c1), `stat(c0, c1, scratch)`, for every
+  // county (in parallel), every province and the nation.
+  auto by_county_range = [&](std::size_t k, const auto& stat) {
+    parallel_for(0, nc, 4, [&](const auto& r) {
+      std::vector<double> local;
+      for (std::size_t cc = r.begin(); cc != r.end(); ++cc)
+        out.county[cc * nvar + k] = stat(cc, cc + 1, local);
+    });
+    std::vector<double> scratch;
+    for (std::size_t p = 0; p < np; ++p)
+      out.province[p * nvar + k] =
+          stat(province_county_begin_[p], province_county_end_[p], scratch);
+    out.national[k] = np == 1 ? out.province[k] : stat(0, nc, scratch);
+  };
+  for (std::size_t k = 0; k < nvar; ++k) {
+    const auto& var = vars[k];
+    switch (var.kind) {
+      case OutKind::GiniIncome: {
+        // Exact, at the last tick of each year and of the run (NaN at other records): sorting
+        // every household class is the largest cost of recording at national scale.
+        if (!annual_record) {
+          set_nan(k);
+          break;
+        }
+        // Sorted income classes per county (in parallel); provinces and the nation merge the
+        // sorted county runs.
+        county_classes_.resize(nc);
+        tbb::enumerable_thread_specific<std::vector<std::pair<double, double>>> scratch_tls;
+        parallel_for(0, nc, 4, [&](const auto& r) {
+          auto& scratch = scratch_tls.local();
+          for (std::size_t cc = r.begin(); cc != r.end(); ++cc) {
+            auto& cls = county_classes_[cc];
+            cls.clear();
+            income_classes(w, c, g.county_village_begin[cc], g.county_village_end[cc], cls);
+            sort_by_value(cls, scratch);
+            out.county[cc * nvar + k] = gini_sorted(cls);
+          }
+        });
+        province_classes_.resize(np);
+        parallel_for(0, np, 1, [&](const IndexRange& pr) {
+          for (std::size_t p = pr.begin(); p != pr.end(); ++p) {
+            std::vector<const std::vector<std::pair<double, double>>*> runs;
+            for (auto cc = province_county_begin_[p]; cc < province_county_end_[p]; ++cc)
+              runs.push_back(&county_classes_[cc]);
+            std::vector<std::pair<double, double>> scratch;
+            merge_sorted_runs(runs, province_classes_[p], scratch);
+            out.province[p * nvar + k] = gini_sorted(province_classes_[p]);
+          }
+        });
+        if (np == 1) {
+          out.national[k] = out.province[k];
+        } else {
+          std::vector<const std::vector<std::pair<double, double>>*> runs;
+          for (std::size_t p = 0; p < np; ++p) runs.push_back(&province_classes_[p]);
+          merge_sorted_runs(runs, national_classes_, merge_scratch_);
+          out.national[k] = gini_sorted(national_classes_);
+        }
+        break;
+      }
+      case OutKind::TopDecileFollowers:
+        by_county_range(k, [&](std::size_t c0, std::size_t c1, std::vector<double>& f) {
+          f.clear();
+          for (auto i = w.ls.offset[c0]; i < w.ls.offset[c1]; ++i)
+            if (w.ls.alive[i]) f.push_back(w.ls.followers[i]);
+          return top_decile_share(f);
+        });
+        break;
+      case OutKind::TopSalesShare:
+        if (!annual_record) {
+          set_nan(k);
+          break;
+        }
+        by_county_range(k, [&](std::size_t c0, std::size_t c1, std::vector<double>& f) {
+          f.clear();
+          if (c0 >= c1) return std::numeric_limits<double>::quiet_NaN();
+          const auto& m = w.m;
+          for (auto i = m.offset[g.county_village_begin[c0]];
+               i < m.offset[g.county_village_end[c1 - 1]]; ++i)
+            if (m.alive[i]) f.push_back(m.sales_year[i]);
+          return top_share(f, 0.01);
+        });
+        break;
+      case OutKind::IncomeRatio:
+        for (std::size_t cc = 0; cc < nc; ++cc)
+          out.county[cc * nvar + k] = income_ratio(&agg_county_[cc * K], c);
+        for (std::size_t p = 0; p < np; ++p)
+          out.province[p * nvar + k] = income_ratio(&agg_province_[p * K], c);
+        out.national[k] = income_ratio(agg_national_.data(), c);
+        break;
+      default:
+        for (std::size_t cc = 0; cc < nc; ++cc)
+          out.county[cc * nvar + k] = derived_value(var, &agg_county_[cc * K]);
+        for (std::size_t p = 0; p < np; ++p)
+          out.province[p * nvar + k] = derived_value(var, &agg_province_[p * K]);
+        out.national[k] = derived_value(var, agg_national_.data());
+    }
+  }
+  check_finite_outputs(g, clk.tick, clk.ticks_per_year, clk.start_year, out.national, out.province,
+                       out.county);
+  // County flows restart after each record (the village flows did above).
+  for (std::size_t cc = 0; cc < nc; ++cc)
+    for (int q = kVillageQ; q < K; ++q)
+      if (q_is_flow(q)) w.cq[cc * KC + (q - kVillageQ)] = 0.0;
+}
+
+void OutputAggregator::village_snapshot(World& w, const StepCtx& c,
+                                        std::vector<double>& out) const {
+  const auto& vars = output_table();
+  const std::size_t nvar = vars.size(), nv = w.geo.villages();
+  // Stocks at the end of the year; flows summed over the year (vq_year holds the recorded part,
+  // vq what has not been recorded yet, which the next record will add: it is pre-subtracted).
+  out.assign(nv * nvar, std::numeric_limits<double>::quiet_NaN());
+  tally_stocks(w, c);
+  const auto& g = w.geo;
+  // Parallel over counties: each county's livestreamers are bucketed by village once.
+  parallel_for(0, g.counties(), 4, [&](const auto& r) {
+    std::vector<std::pair<double, double>> cls;
+    std::vector<double> row(Q_COUNT, 0.0);
+    for (std::size_t cc = r.begin(); cc != r.end(); ++cc) {
+      const auto streamers =
+          livestreamer_incomes(w, g.county_village_begin[cc], g.county_village_end[cc]);
+      for (std::size_t v = g.county_village_begin[cc]; v < g.county_village_end[cc]; ++v) {
+        for (int q = 0; q < kVillageQ; ++q) {
+          row[q] = w.vq[q * nv + v];
+          if (q_is_flow(q)) row[q] += w.vq_year[q * nv + v];
+        }
+        for (std::size_t k = 0; k < nvar; ++k) {
+          const auto& var = vars[k];
+          if (!var.village) continue;
+          double val = 0;
+          if (var.kind == OutKind::GiniIncome) {
+            cls.clear();
+            const auto [lo, hi] = std::equal_range(
+                streamers.begin(), streamers.end(), std::pair<Id, double>{static_cast<Id>(v), 0.0},
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+            income_classes(w, c, v, v + 1, streamers.data() + (lo - streamers.begin()),
+                           streamers.data() + (hi - streamers.begin()), cls);
+            val = gini(cls);
+          } else if (var.kind == OutKind::IncomeRatio) {
+            val = income_ratio(row.data(), c);
+          } else {
+            val = derived_value(var, row.data());
+          }
+          out[v * nvar + k] = val;
+        }
+      }
+    }
+  });
+  for (std::size_t i = 0; i < nv * kVillageQ; ++i)
+    if (q_is_flow(static_cast<int>(i / nv))) w.vq_year[i] = -w.vq[i];
 }
 
 // ---- snapshots ------------------------------------------------------------------------------

@@ -9,10 +9,11 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "model/world.hpp"
 
 namespace ruralsim {
 
-struct World;
+struct StepCtx;
 
 // Additive quantities, held per village (Q_V*) or per county (Q_C*), summed up the hierarchy
 // in a fixed order. Stocks are read at the recording tick; flows are summed over the ticks
@@ -90,6 +91,44 @@ std::string aggregation(const OutputVar& var);
 
 // Value of an additive-derived variable (Sum, Sum2, Ratio) from one row of quantities.
 double derived_value(const OutputVar& var, const double* row);
+
+// ---- Aggregation -------------------------------------------------------------------------------
+
+// Output values of one record, in output_table() order (entity-major for province/county).
+struct Record {
+  std::int32_t tick = -1;  // -1: nothing recorded yet
+  double time = 0;
+  std::vector<double> national, province, county;
+};
+
+// The reduction of the additive quantities up the hierarchy (village -> county -> province ->
+// nation) and the output variables derived from them, with the scratch reused between records.
+// Every sum runs in a fixed order, the same for any thread count.
+class OutputAggregator {
+ public:
+  OutputAggregator() = default;
+  // The county range of each province (counties are sorted by province).
+  explicit OutputAggregator(const Geography& g);
+
+  // One record at the end of the tick of c.clk: sums the village and county quantities up the
+  // hierarchy, derives every output variable into `out` (distribution statistics only at year
+  // ends and at the last tick, NaN otherwise), checks that quantities and outputs are finite
+  // (NonFiniteError) and restarts the flows (the village flows are added to w.vq_year first when
+  // the run keeps them).
+  void record(World& w, const StepCtx& c, Record& out);
+
+  // The annual village snapshot (villages x variables, NaN for variables without a village
+  // value) at a year end: stocks at the end of the year, flows summed over the year. Tallies the
+  // village stocks into w.vq and pre-subtracts the flows not recorded yet from w.vq_year.
+  void village_snapshot(World& w, const StepCtx& c, std::vector<double>& out) const;
+
+ private:
+  // income classes sorted by value, per county and merged per province / nation
+  std::vector<std::vector<std::pair<double, double>>> county_classes_, province_classes_;
+  std::vector<std::pair<double, double>> national_classes_, merge_scratch_;
+  std::vector<double> agg_county_, agg_province_, agg_national_;  // additive rows
+  std::vector<Id> province_county_begin_, province_county_end_;
+};
 
 // ---- Store and livestreamer snapshots ------------------------------------------------------
 // At the end of each year of output.snapshot_years, every live store and livestreamer is

@@ -1,6 +1,6 @@
 #pragma once
 // The submodels of docs/ODD.md section 6, one file each, called in the fixed order of section 3
-// by core/simulation.cpp. Each works on the World and reads the StepCtx.
+// by run/simulation.cpp. Each works on the World and reads the StepCtx.
 #include <cstdint>
 #include <utility>
 #include <vector>

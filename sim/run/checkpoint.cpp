@@ -13,10 +13,10 @@
 
 #include "build_info.hpp"
 #include "core/sha256.hpp"
-#include "core/simulation.hpp"
 #include "git_info.hpp"
 #include "model/outputs.hpp"
 #include "model/submodels.hpp"
+#include "run/simulation.hpp"
 
 namespace ruralsim {
 namespace {

@@ -21,11 +21,11 @@
 #include "build_info.hpp"
 #include "core/error.hpp"
 #include "core/sha256.hpp"
-#include "core/simulation.hpp"
 #include "git_info.hpp"
 #include "io/input_file.hpp"
 #include "io/recorder.hpp"
 #include "run/checkpoint.hpp"
+#include "run/simulation.hpp"
 
 namespace ruralsim {
 namespace {

@@ -11,11 +11,11 @@
 #include "core/error.hpp"
 #include "core/format.hpp"
 #include "core/sha256.hpp"
-#include "core/simulation.hpp"
 #include "git_info.hpp"
 #include "io/input_file.hpp"
 #include "io/scenario.hpp"
 #include "policy/intervention.hpp"
+#include "run/simulation.hpp"
 #include "sweep/sweep.hpp"
 
 namespace fs = std::filesystem;

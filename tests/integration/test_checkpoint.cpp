@@ -14,9 +14,9 @@
 
 #include "build_info.hpp"
 #include "core/sha256.hpp"
-#include "core/simulation.hpp"
 #include "run/checkpoint.hpp"
 #include "run/run.hpp"
+#include "run/simulation.hpp"
 #include "support.hpp"
 
 using namespace ruralsim;

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <utility>
 
-#include "core/simulation.hpp"
 #include "model/submodels.hpp"
+#include "run/simulation.hpp"
 #include "support.hpp"
 
 using namespace ruralsim;

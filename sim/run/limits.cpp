@@ -1,4 +1,4 @@
-#include "core/limits.hpp"
+#include "run/limits.hpp"
 
 #include <unistd.h>
 

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <limits>
 
-#include "core/finite_check.hpp"
 #include "io/recorder.hpp"
+#include "model/finite_check.hpp"
 #include "support.hpp"
 
 using namespace ruralsim;

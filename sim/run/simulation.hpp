@@ -1,6 +1,6 @@
 #pragma once
-// The simulation loop: one tick in the fixed order of docs/ODD.md section 3, and the reduction
-// of additive quantities up the hierarchy for recording.
+// The simulation loop: one tick in the fixed order of docs/ODD.md section 3; the records and
+// village snapshots it computes (model/outputs.hpp) go to the recorder.
 #include <array>
 #include <functional>
 #include <memory>
@@ -8,6 +8,7 @@
 
 #include "core/clock.hpp"
 #include "io/scenario.hpp"
+#include "model/outputs.hpp"
 #include "model/submodels.hpp"
 #include "model/world.hpp"
 
@@ -30,13 +31,6 @@ enum Phase : int {
   kPhaseCount
 };
 using PhaseSeconds = std::array<double, kPhaseCount>;
-
-// Output values of one record, in output_table() order (entity-major for province/county).
-struct Record {
-  std::int32_t tick = -1;  // -1: nothing recorded yet
-  double time = 0;
-  std::vector<double> national, province, county;
-};
 
 std::uint64_t run_seed(const Params& p);
 // Builds the world of a scenario: geography (generated or CSV), categories, initial state.
@@ -82,14 +76,10 @@ class Simulation {
   double total_households_ = 0;
   Recorder* recorder_ = nullptr;
   PhaseSeconds* phase_seconds_ = nullptr;
+  OutputAggregator outputs_;
   Record record_;
   std::vector<double> snapshot_;
-  // record scratch: income classes sorted by value, per county and merged per province / nation
-  std::vector<std::vector<std::pair<double, double>>> county_classes_, province_classes_;
-  std::vector<std::pair<double, double>> national_classes_, merge_scratch_;
-  std::vector<double> partial_;  // per-village category attractiveness
-  std::vector<double> agg_county_, agg_province_, agg_national_;  // additive rows
-  std::vector<Id> province_county_begin_, province_county_end_;
+  std::vector<double> partial_;               // per-village category attractiveness
   std::vector<std::int32_t> snapshot_years_;  // output.snapshot_years resolved, ascending
 };
 

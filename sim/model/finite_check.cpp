@@ -1,4 +1,4 @@
-#include "core/finite_check.hpp"
+#include "model/finite_check.hpp"
 
 #include <atomic>
 #include <cmath>
