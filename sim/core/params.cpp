@@ -166,7 +166,10 @@ std::vector<ParamSpec> build_table() {
       {"adoption.beta", "1/yr", 0, 1000,
        "In-village imitation: consideration rate per unit share of households whose store gains",
        "assumption: a successful neighbour in the village is the main way households learn of "
-       "e-commerce (Taobao Village case studies); order of magnitude only, not fitted",
+       "e-commerce (Taobao Village case studies); order of magnitude only, not fitted for the "
+       "baseline; the "
+       "national scenario sets a value fitted to public figures (docs/calibration.md, \"The "
+       "national fit\")",
        "", RS_REF(adoption.beta)},
       {"adoption.gamma", "1/yr", 0, 1000,
        "Neighbour-village imitation: consideration rate per unit share in villages within R",
@@ -205,7 +208,8 @@ std::vector<ParamSpec> build_table() {
        "Share of households that weigh a store at the start (Binomial per village); they open "
        "one only if the start year's market makes it pay",
        "assumption: a few households per thousand had tried online selling by 2009, when three "
-       "Taobao Villages were known nationally",
+       "Taobao Villages were known nationally; the national scenario sets a value fitted to public "
+       "figures (docs/calibration.md, \"The national fit\")",
        "", RS_REF(adoption.seed_share)},
       {"adoption.income_sigma", "-", 0, 3,
        "Lognormal sigma of a household's base income around its village mean (opportunity cost)",
@@ -283,8 +287,9 @@ std::vector<ParamSpec> build_table() {
       // accounting
       {"accounting.fixed_cost", "RMB/yr", 0, 1.0e9,
        "Fixed cost of running a store (platform fees, tools, rent)",
-       "assumption: a few thousand yuan a year for a small store", "",
-       RS_REF(accounting.fixed_cost)},
+       "assumption: a few thousand yuan a year for a small store; the national scenario sets a "
+       "value fitted to public figures (docs/calibration.md, \"The national fit\")",
+       "", RS_REF(accounting.fixed_cost)},
       {"accounting.revenue_per_worker", "RMB/yr", 1, 1.0e10,
        "Annualised sales that employ one worker",
        "assumption: one packing or service worker per RMB 400,000 of sales a year", "",
@@ -440,8 +445,9 @@ std::vector<ParamSpec> build_table() {
        "assumption: about two days", "", RS_REF(logistics.days_station)},
       {"logistics.station_open_parcels", "parcels/yr", 0, 1.0e12,
        "Trailing-year parcel volume (in + out) at which a station opens",
-       "assumption: about 60 parcels a day keep an operator busy part-time", "",
-       RS_REF(logistics.station_open_parcels)},
+       "assumption: about 60 parcels a day keep an operator busy part-time; the national scenario "
+       "sets a value fitted to public figures (docs/calibration.md, \"The national fit\")",
+       "", RS_REF(logistics.station_open_parcels)},
       {"logistics.station_close_years", "yr", 0, 100,
        "Time below break-even after which an unsubsidised station closes",
        "assumption: half a year", "", RS_REF(logistics.station_close_years)},
@@ -457,8 +463,9 @@ std::vector<ParamSpec> build_table() {
        "assumption: one day per doubling of load", "", RS_REF(logistics.congestion_days)},
       {"logistics.centre_open_parcels", "parcels/yr", 0, 1.0e15,
        "Trailing-year county parcel volume at which a county centre opens",
-       "assumption: about 4,000 parcels a day justify a county sorting centre", "",
-       RS_REF(logistics.centre_open_parcels)},
+       "assumption: about 4,000 parcels a day justify a county sorting centre; the national "
+       "scenario sets a value fitted to public figures (docs/calibration.md, \"The national fit\")",
+       "", RS_REF(logistics.centre_open_parcels)},
       {"logistics.centre_capacity", "parcels/yr", 1, 1.0e15,
        "Parcels a county centre handles a year without congestion (county volume of villages it "
        "serves and their stations)",
@@ -500,7 +507,9 @@ std::vector<ParamSpec> build_table() {
       // income
       {"income.base_growth", "1/yr", -0.99, 10, "Growth of base household income",
        "assumption: somewhat below the growth of rural per-capita income 2009-2021 (net income "
-       "RMB 5,153 in 2009, disposable income RMB 18,931 in 2021, NBS; the definitions differ)",
+       "RMB 5,153 in 2009, disposable income RMB 18,931 in 2021, NBS; the definitions differ); the "
+       "national scenario sets a value fitted to public figures (docs/calibration.md, \"The "
+       "national fit\")",
        "", RS_REF(income.base_growth)},
       {"income.household_size", "persons", 1, 20, "Persons per rural household",
        "assumption: rural households are larger than the 3.10-person national mean of the 2010 "
