@@ -976,16 +976,25 @@ def identify(c, sw, params):
     free = [p.path for j, p in enumerate(c.params) if usable[j]]
     ev, evec = (np.linalg.eigh(F) if F.size else (np.zeros(0), np.zeros((0, 0))))
     rank_tol = max(float(np.max(ev)) if ev.size else 0.0, 1e-300) * 1e-10
-    # a parameter that moves no fitted target is decoupled from the others: the profile of the
-    # others is computed without it
+    # A parameter that moves no fitted target is decoupled from the others: the profile of the
+    # others is computed without it. With more parameters than fitted targets (or targets that
+    # move together) F is singular: its null directions are the combinations the targets leave
+    # free. A parameter with a share of those directions (more than 0.1 of its unit vector) is
+    # not pinned down; the others get the profile of the pseudo-inverse (F's other directions).
     moving = [k for k in range(len(free)) if F[k, k] > rank_tol]
     Fm = F[np.ix_(moving, moving)]
-    prof = {}
+    prof, flat = {}, []
     if moving:
-        e_m = np.linalg.eigvalsh(Fm)
-        if np.min(e_m) > rank_tol:
-            inv = np.linalg.inv(Fm)
-            prof = {free[k]: math.sqrt(inv[n, n]) for n, k in enumerate(moving)}
+        lam, vec = np.linalg.eigh(Fm)
+        null = lam <= max(float(np.max(lam)), 1e-300) * 1e-8
+        for n, k in enumerate(moving):
+            in_null = math.sqrt(float(np.sum(vec[n, null] ** 2)))
+            if in_null > 0.1:
+                prof[free[k]] = math.inf
+            else:
+                prof[free[k]] = math.sqrt(float(np.sum(vec[n, ~null] ** 2 / lam[~null])))
+        for col in np.nonzero(null)[0]:
+            flat.append({free[k]: float(vec[n, col]) for n, k in enumerate(moving)})
     rows = []
     for j, p in enumerate(c.params):
         r = dict(parameter=p.path, value=params[p.path], u=u0[p.path],
@@ -1005,8 +1014,8 @@ def identify(c, sw, params):
         if not math.isfinite(r["cond"]):
             r["verdict"] = "not pinned down: no fitted target moves with it"
         elif not math.isfinite(r["prof"]):
-            r["verdict"] = ("not pinned down: the fitted targets move with it only together with "
-                            "other parameters (a flat combination)")
+            r["verdict"] = ("not pinned down: it lies along a direction in which the fitted "
+                            "targets do not move (below)")
         elif 2 * r["prof"] <= 0.5:
             r["verdict"] = "pinned down"
         elif 2 * r["prof"] <= 1.0:
@@ -1019,7 +1028,7 @@ def identify(c, sw, params):
         v = evec[:, 0]
         weakest = (float(ev[0]), {free[i]: float(v[i]) for i in range(len(free))})
     return dict(sdir=sdir, step=h, replicates=c.id_replicates, de=de, el=el, rows=rows,
-                eigen=[float(x) for x in ev], weakest=weakest, fitted=fit)
+                eigen=[float(x) for x in ev], weakest=weakest, fitted=fit, flat=flat)
 
 
 def write_identification(c, out, ident):
@@ -1080,12 +1089,17 @@ def write_identification(c, out, ident):
         md.append(f"| `{r['parameter']}` | {_short(r['value'])} | {_short(r['step_low'])}, "
                   f"{_short(r['step_high'])} | {iv('cond_lo', 'cond_hi')} | "
                   f"{iv('prof_lo', 'prof_hi')} | {r['verdict']} |")
+    def comb(vec):
+        return ", ".join(f"{v:+.2f} {k}" for k, v in sorted(vec.items(), key=lambda x: -abs(x[1]))
+                         if abs(v) >= 0.005)
     if ident["weakest"]:
         lam, vec = ident["weakest"]
-        comb = ", ".join(f"{v:+.2f} {k}" for k, v in sorted(vec.items(), key=lambda x: -abs(x[1])))
         md += ["", f"Eigenvalues of F: {', '.join(f'{x:.3g}' for x in ident['eigen'])}. The "
-                   f"flattest direction (eigenvalue {lam:.3g}) is {comb} (unit-range "
+                   f"flattest direction (eigenvalue {lam:.3g}) is {comb(vec)} (unit-range "
                    "coordinates)."]
+    for vec in ident.get("flat", []):
+        md += ["", f"The fitted targets do not move along {comb(vec)}: F is singular there (more "
+                   "parameters than the targets pin down, or targets that move together)."]
     md += ["", "Sensitivity of every target (fitted and held out) to every parameter: "
                "[sensitivity.csv](sensitivity.csv), "
                "[figures/identification.png](figures/identification.png).", ""]
