@@ -1092,11 +1092,13 @@ def write_identification(c, out, ident):
     def comb(vec):
         return ", ".join(f"{v:+.2f} {k}" for k, v in sorted(vec.items(), key=lambda x: -abs(x[1]))
                          if abs(v) >= 0.005)
-    if ident["weakest"]:
+    if ident["weakest"] and not ident.get("flat"):  # a null direction is named below instead
         lam, vec = ident["weakest"]
         md += ["", f"Eigenvalues of F: {', '.join(f'{x:.3g}' for x in ident['eigen'])}. The "
                    f"flattest direction (eigenvalue {lam:.3g}) is {comb(vec)} (unit-range "
                    "coordinates)."]
+    if ident.get("flat"):
+        md += ["", f"Eigenvalues of F: {', '.join(f'{x:.3g}' for x in ident['eigen'])}."]
     for vec in ident.get("flat", []):
         md += ["", f"The fitted targets do not move along {comb(vec)}: F is singular there (more "
                    "parameters than the targets pin down, or targets that move together)."]
