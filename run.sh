@@ -136,7 +136,8 @@ case "${1:-}" in
     ;;
   tsan)
     # ThreadSanitizer build of the Catch2 suite in build-tsan/; runs the tests that step the
-    # model in parallel (determinism for 1, 2 and 8 threads, concordance, regression). Debian's
+    # model in parallel (determinism for 1, 2 and 8 threads, concordance, regression) and those of
+    # the recorder and checkpoints (the recorder writes its blocks on a thread of its own). Debian's
     # libtbb is not built with ThreadSanitizer, so in this build the model's parallel loops run
     # on plain threads (sim/core/parallel.hpp, RURALSIM_PLAIN_THREADS): the loop bodies run
     # concurrently exactly as under TBB, and every race between them is reported.
@@ -161,7 +162,7 @@ case "${1:-}" in
     fi
     say "ThreadSanitizer reports the deliberate race of the probe; now the parallel tests..."
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-      build-tsan/tests/ruralsim_tests "[determinism],[concordance],[regression]"
+      build-tsan/tests/ruralsim_tests "[determinism],[concordance],[regression],[recorder],[checkpoint]"
     ;;
   fuzz)
     # libFuzzer targets (tests/fuzz) built with clang, ASan and UBSan in build-fuzz/; each runs

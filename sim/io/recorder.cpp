@@ -4,13 +4,19 @@
 #include <hdf5_hl.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
+#include <mutex>
 #include <numeric>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <variant>
 
@@ -28,6 +34,11 @@
 //    buffered blocks: a group's records are held in memory and written with one hyperslab write
 //    per dataset every `flush_rows` records (at most 64, fewer when a record is large) and at
 //    commit(). 2-D datasets are chunked with `flush_rows` rows per chunk, shuffled and deflated.
+//    The block writes (compression included) run on the recorder's writer thread while the
+//    simulation goes on: append() hands a full block over and returns. Every other operation that
+//    touches the file first waits until the writer has written what it was given (drain()), so
+//    HDF5 is only ever called by one thread at a time, and an error of the writer is reported by
+//    the next call (the same message as if the write had been made in place).
 //  * Content hash: SHA-256 over all result datasets (everything except /provenance), sorted by
 //    full path (byte order). For each dataset: the path, one NUL byte, then the data in C order,
 //    numbers little-endian as stored (float64 / float32 / int64 / int32 / uint8), strings each
@@ -221,6 +232,17 @@ struct Recorder::Impl {
   bool committed = false;
   bool created = false;  // the partial file is ours to delete
 
+  // The writer thread: block writes handed over by flush(), written in order.
+  struct Writer {
+    std::thread thread;
+    std::mutex mu;
+    std::condition_variable wake, done;
+    std::deque<std::function<void()>> jobs;
+    bool busy = false, stop = false;
+    std::exception_ptr error;
+  } writer;
+  static constexpr std::size_t kMaxQueuedBlocks = 2;  // the simulation waits beyond this
+
   Impl(std::string path, int tpy, int year)
       : final_path(std::move(path)),
         partial_path(final_path + ".partial"),
@@ -228,6 +250,7 @@ struct Recorder::Impl {
         start_year(year) {}
 
   ~Impl() {
+    stop_writer(/*discard=*/!committed);
     if (committed) return;
     close_all();
     if (created) {
@@ -265,6 +288,68 @@ struct Recorder::Impl {
   herr_t check(herr_t r, const std::string& what) const {
     if (r < 0) fail(what);
     return r;
+  }
+
+  // ---- the writer thread ------------------------------------------------------------------
+
+  void writer_loop() {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // per thread in a thread-safe HDF5
+    std::unique_lock lock(writer.mu);
+    for (;;) {
+      writer.wake.wait(lock, [&] { return writer.stop || !writer.jobs.empty(); });
+      if (writer.jobs.empty()) return;  // stopped with nothing left
+      auto job = std::move(writer.jobs.front());
+      writer.jobs.pop_front();
+      writer.busy = true;
+      lock.unlock();
+      std::exception_ptr err;
+      try {
+        job();
+      } catch (...) {
+        err = std::current_exception();
+      }
+      lock.lock();
+      writer.busy = false;
+      if (err && !writer.error) writer.error = err;
+      if (writer.error) writer.jobs.clear();  // nothing after a failed block is written
+      writer.done.notify_all();
+    }
+  }
+
+  // Queues a block write (waiting while kMaxQueuedBlocks are queued); starts the thread.
+  void post(std::function<void()> job) {
+    std::unique_lock lock(writer.mu);
+    if (writer.error) {
+      lock.unlock();
+      drain();  // rethrows
+    }
+    if (!writer.thread.joinable()) writer.thread = std::thread([this] { writer_loop(); });
+    writer.done.wait(lock, [&] { return writer.jobs.size() < kMaxQueuedBlocks || writer.error; });
+    writer.jobs.push_back(std::move(job));
+    writer.wake.notify_one();
+  }
+
+  // Waits until every block handed over is written; rethrows the writer's error if it had one.
+  void drain() {
+    std::unique_lock lock(writer.mu);
+    writer.done.wait(lock, [&] { return (writer.jobs.empty() && !writer.busy) || writer.error; });
+    if (writer.error) {
+      writer.done.wait(lock, [&] { return !writer.busy; });
+      std::rethrow_exception(writer.error);
+    }
+  }
+
+  // Ends the thread: blocks still queued are written first, or dropped with `discard` (a file
+  // that will be deleted).
+  void stop_writer(bool discard) noexcept {
+    if (!writer.thread.joinable()) return;
+    {
+      std::lock_guard lock(writer.mu);
+      writer.stop = true;
+      if (discard) writer.jobs.clear();
+    }
+    writer.wake.notify_one();
+    writer.thread.join();
   }
 
   // ---- small building blocks ---------------------------------------------------------------
@@ -625,27 +710,40 @@ struct Recorder::Impl {
     }
   }
 
+  // Hands the buffered records of `s` to the writer thread (the buffers move with them).
   void flush(Series& s) {
     if (s.pending == 0) return;
+    std::vector<std::pair<Column*, std::vector<unsigned char>>> blocks;
+    blocks.reserve(s.cols.size());
     for (Column& c : s.cols) {
-      const std::string what = "appending to " + c.path;
-      const hsize_t dims[2] = {s.on_disk + s.pending, c.width};
-      check(H5Dset_extent(c.ds.get(), dims), what);
-      if (s.pending * c.width > 0) {
-        Handle fspace(check_id(H5Dget_space(c.ds.get()), what), H5Sclose);
-        const hsize_t start[2] = {s.on_disk, 0};
-        const hsize_t count[2] = {s.pending, c.width};
-        check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
-              what);
-        Handle mspace(check_id(H5Screate_simple(c.rank, count, nullptr), what), H5Sclose);
-        check(H5Dwrite(c.ds.get(), le_type(c.kind), mspace.get(), fspace.get(), H5P_DEFAULT,
-                       c.buf.data()),
-              what);
-      }
-      c.buf.clear();
+      const std::size_t capacity = c.buf.capacity();
+      blocks.emplace_back(&c, std::move(c.buf));
+      c.buf = {};
+      c.buf.reserve(capacity);
     }
+    const hsize_t first = s.on_disk, rows = s.pending;
     s.on_disk += s.pending;
     s.pending = 0;
+    post([this, first, rows, blocks = std::move(blocks)] {
+      for (const auto& [c, buf] : blocks) write_rows(*c, first, rows, buf);
+    });
+  }
+
+  // Writes `rows` records from `buf` at record `first` of column `c` (extending the dataset).
+  void write_rows(const Column& c, hsize_t first, hsize_t rows,
+                  const std::vector<unsigned char>& buf) const {
+    const std::string what = "appending to " + c.path;
+    const hsize_t dims[2] = {first + rows, c.width};
+    check(H5Dset_extent(c.ds.get(), dims), what);
+    if (rows * c.width == 0) return;
+    Handle fspace(check_id(H5Dget_space(c.ds.get()), what), H5Sclose);
+    const hsize_t start[2] = {first, 0};
+    const hsize_t count[2] = {rows, c.width};
+    check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), what);
+    Handle mspace(check_id(H5Screate_simple(c.rank, count, nullptr), what), H5Sclose);
+    check(
+        H5Dwrite(c.ds.get(), le_type(c.kind), mspace.get(), fspace.get(), H5P_DEFAULT, buf.data()),
+        what);
   }
 
   void close_series(Series& s) {
@@ -1075,6 +1173,7 @@ void Recorder::append(std::int32_t tick, double time, const std::vector<double>&
 void Recorder::append_village_snapshot(std::int32_t year, const std::vector<double>& village) {
   Impl& im = *impl_;
   im.require_open("append_village_snapshot()");
+  im.drain();
   if (village.size() != im.villages * im.nvars) {
     throw std::invalid_argument("HDF5 recorder: village snapshot has " +
                                 std::to_string(village.size()) + " values, expected " +
@@ -1090,6 +1189,7 @@ void Recorder::append_village_snapshot(std::int32_t year, const std::vector<doub
 void Recorder::append_entity_snapshot(const EntitySnapshot& snapshot) {
   Impl& im = *impl_;
   im.require_open("append_entity_snapshot()");
+  im.drain();
   im.write_entity_snapshot(snapshot);
 }
 
@@ -1100,6 +1200,8 @@ std::string Recorder::commit(const std::vector<Event>& events, Provenance prov) 
   im.flush(im.province);
   im.flush(im.county);
   if (im.village) im.flush(*im.village);
+  im.drain();
+  im.stop_writer(false);
   im.write_events(events);
   const std::string hash = im.content_hash();
   im.write_provenance(prov, hash);
@@ -1172,6 +1274,7 @@ struct PendingReader {
 RecorderPosition Recorder::checkpoint(std::vector<unsigned char>& image) {
   Impl& im = *impl_;
   im.require_open("checkpoint()");
+  im.drain();
   RecorderPosition pos;
   pos.records = im.national.on_disk;
   pos.snapshots = im.village ? im.village->on_disk : 0;
@@ -1207,6 +1310,7 @@ bool output_image_opens(const std::vector<unsigned char>& image) {
 void Recorder::restore(const std::vector<unsigned char>& image, const RecorderPosition& pos) {
   Impl& im = *impl_;
   im.require_open("restore()");
+  im.drain();
   if (im.national.on_disk + im.national.pending != 0 || im.village)
     throw std::logic_error("HDF5 recorder: restore() after records were appended");
   const std::string what = "opening the output image of the checkpoint";

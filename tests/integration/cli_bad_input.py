@@ -514,6 +514,20 @@ def hostile_cases(binary):
                 check_result(c, "full disk", r, 1, ["No space left on device", "x.h5.partial"])
                 one_line(c, r)
                 results.append(report(c, r[2]))
+                # A block of the time series written by the recorder's writer thread fails: the
+                # error crosses to the run and reads as one written in place.
+                baseline = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                        "scenarios", "baseline.yaml")
+                subprocess.run(["umount", full])
+                subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", full],
+                               check=True)
+                c = Case("hostile  full disk in a block write: one line, exit 1, no crash")
+                r = run(binary, ["run", baseline, "--out", os.path.join(full, "x.h5"), "--quiet"],
+                        work)
+                check_result(c, "full disk", r, 1,
+                             ["No space left on device", "x.h5.partial", "appending to /"])
+                one_line(c, r)
+                results.append(report(c, r[2]))
             finally:
                 subprocess.run(["umount", full])
     finally:
