@@ -14,7 +14,7 @@ namespace {
 // A village whose u, gross_sum or scale_sum may be other than 0: it has stores, or no households
 // (u = 0 / 0).
 bool village_active(const World& w, std::size_t v) {
-  return w.m.offset[v] != w.m.offset[v + 1] || w.geo.households[v] == 0;
+  return w.m.offset[v] != w.m.end[v] || w.geo.households[v] == 0;
 }
 
 }  // namespace
@@ -57,7 +57,7 @@ void accounting_step(World& w, const StepCtx& ctx) {
   auto& cache = w.cache;
   parallel_for(0, nv, 256, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
-      const auto mb = m.offset[v], me = m.offset[v + 1];
+      const auto mb = m.offset[v], me = m.end[v];
       const std::int64_t H = g.households[v], M = w.v.stores[v];
       // A village without stores (or without households, whose u is not 0) is not active: its
       // values below depend on nothing that changes, and stay as written at an earlier tick.

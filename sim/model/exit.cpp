@@ -19,7 +19,7 @@ void exit_step(World& w, const StepCtx& ctx) {
   auto& m = w.m;
   parallel_for(0, w.geo.villages(), 512, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
-      const auto mb = m.offset[v], me = m.offset[v + 1];
+      const auto mb = m.offset[v], me = m.end[v];
       if (mb == me) continue;
       Stream rs(ctx.seed, Purpose::Exit, v, static_cast<std::uint64_t>(ctx.clk.tick));
       int exits = 0;

@@ -44,17 +44,23 @@ void livestream_step(World& w, const StepCtx& ctx) {
   ls.session_sales.assign(ls.size(), 0.0);
   std::vector<double> county_potential(nc, 0.0);
   tbb::enumerable_thread_specific<std::vector<double>> cdf_tls;
+  tbb::enumerable_thread_specific<std::vector<std::uint64_t>> slots_tls;
   parallel_for(0, nc, 4, [&](const auto& r) {
     auto& cdf = cdf_tls.local();
+    auto& slots = slots_tls.local();  // the county's stores, village by village
     std::vector<std::uint64_t> picked;
     picked.reserve(k_promo);
     for (std::size_t c = r.begin(); c != r.end(); ++c) {
       const auto sb = ls.offset[c], se = ls.offset[c + 1];
       if (sb == se) continue;
-      const auto mb = m.offset[g.county_village_begin[c]], me = m.offset[g.county_village_end[c]];
-      cdf.resize(me - mb);
+      slots.clear();
+      cdf.clear();
       double total_a = 0;
-      for (auto i = mb; i < me; ++i) cdf[i - mb] = (total_a += m.attract[i]);
+      for (auto v = g.county_village_begin[c]; v < g.county_village_end[c]; ++v)
+        for (auto i = m.offset[v]; i < m.end[v]; ++i) {
+          slots.push_back(i);
+          cdf.push_back(total_a += m.attract[i]);
+        }
       Stream rs(ctx.seed, Purpose::LivestreamSession, c, tick);
       Stream rx(ctx.seed, Purpose::LivestreamExit, c, tick);
       boost::random::poisson_distribution<int> pois(mean_sessions > 0 ? mean_sessions : 1e-12);
@@ -72,8 +78,8 @@ void livestream_step(World& w, const StepCtx& ctx) {
           for (std::size_t k = 0; k < k_promo; ++k) {
             const double u = rs.uniform() * total_a;
             const auto it = std::upper_bound(cdf.begin(), cdf.end(), u);
-            const auto j = mb + static_cast<std::uint64_t>(std::min<std::ptrdiff_t>(
-                                    it - cdf.begin(), static_cast<std::ptrdiff_t>(cdf.size()) - 1));
+            const auto j = slots[static_cast<std::size_t>(std::min<std::ptrdiff_t>(
+                it - cdf.begin(), static_cast<std::ptrdiff_t>(cdf.size()) - 1))];
             if (std::find(picked.begin(), picked.end(), j) == picked.end()) picked.push_back(j);
           }
           const double share = orders / static_cast<double>(picked.size());
@@ -109,9 +115,8 @@ void livestream_step(World& w, const StepCtx& ctx) {
       const auto sb = ls.offset[c], se = ls.offset[c + 1];
       if (sb == se) continue;
       if (county_potential[c] > 0) {
-        for (auto i = m.offset[g.county_village_begin[c]]; i < m.offset[g.county_village_end[c]];
-             ++i)
-          m.sales_live[i] *= f;
+        for (auto v = g.county_village_begin[c]; v < g.county_village_end[c]; ++v)
+          for (auto i = m.offset[v]; i < m.end[v]; ++i) m.sales_live[i] *= f;
       }
       double* cr = crow(w, c);
       for (auto i = sb; i < se; ++i) {

@@ -53,7 +53,7 @@ void logistics_step(World& w, const StepCtx& ctx) {
   parallel_for(0, nv, 512, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
       double out = 0;
-      for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i)
+      for (auto i = m.offset[v]; i < m.end[v]; ++i)
         out += (m.sales_org[i] + m.sales_live[i]) / w.categories[m.category[i]].order_value;
       const double y = g.base_income[v] * grow;
       const double c_in = lp.parcels_in_per_household *
@@ -69,7 +69,7 @@ void logistics_step(World& w, const StepCtx& ctx) {
                                           : lp.purchases_none;
       const double in = g.households[v] * w.v.internet[v] * c_in * reach * dt;
       const double saving = buyer_saving(lp, w.v.node_cost[v], w.v.delivery_days[v]);
-      if (m.offset[v] != m.offset[v + 1]) {  // parcels out (0 without stores)
+      if (m.offset[v] != m.end[v]) {  // parcels out (0 without stores)
         add_village_flow(w, QV_PARCELS_OUT, v, out);
         add_village_flow(w, QV_PARCEL_DAYS, v, out * w.v.delivery_days[v]);
         add_village_flow(w, QV_SHIP_COST, v, out * w.v.ship_cost[v]);

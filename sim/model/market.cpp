@@ -71,14 +71,14 @@ void attractiveness_step(World& w, const StepCtx& ctx, std::vector<double>& part
   auto& m = w.m;
   parallel_for(0, g.villages(), 256, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
-      if (m.offset[v] == m.offset[v + 1]) continue;  // no store (most villages at the start)
+      if (m.offset[v] == m.end[v]) continue;  // no store (most villages at the start)
       const double vis =
           (w.v.taobao[v] ? 1.0 + w.rules.visibility_boost : 1.0) * delivery_factor(w, v);
       const auto spec = g.county_specialty[g.village_county[v]];  // programmes brand the county's
       const double qm = w.v.quality_mult[v], bm = w.v.brand_mult[v];
       double* part = &partial[v * ncat];
       std::fill(part, part + ncat, 0.0);
-      for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i) {
+      for (auto i = m.offset[v]; i < m.end[v]; ++i) {
         m.sales_org[i] = 0.0f;
         m.sales_live[i] = 0.0f;
         if (!m.alive[i]) {
@@ -109,7 +109,7 @@ void market_step(World& w, const StepCtx& ctx, const std::vector<double>& partia
   std::vector<double> sums(ncat, 0.0);
   if (!partial.empty())
     for (std::size_t v = 0; v < g.villages(); ++v)
-      if (w.m.offset[v] != w.m.offset[v + 1])
+      if (w.m.offset[v] != w.m.end[v])
         for (std::size_t k = 0; k < ncat; ++k) sums[k] += partial[v * ncat + k];
   for (std::size_t k = 0; k < ncat; ++k) {
     const double sum = sums[k];
@@ -124,9 +124,9 @@ void market_step(World& w, const StepCtx& ctx, const std::vector<double>& partia
   auto& m = w.m;
   parallel_for(0, g.villages(), 256, [&](const auto& r) {
     for (std::size_t v = r.begin(); v != r.end(); ++v) {
-      if (m.offset[v] == m.offset[v + 1]) continue;  // organic sales of 0
+      if (m.offset[v] == m.end[v]) continue;  // organic sales of 0
       double total = 0;
-      for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i) {
+      for (auto i = m.offset[v]; i < m.end[v]; ++i) {
         const double s = m.attract[i] * per_attract[m.category[i]];
         m.sales_org[i] = static_cast<float>(s);
         total += m.sales_org[i];

@@ -357,9 +357,9 @@ void OutputAggregator::record(World& w, const StepCtx& c, Record& out) {
           f.clear();
           if (c0 >= c1) return std::numeric_limits<double>::quiet_NaN();
           const auto& m = w.m;
-          for (auto i = m.offset[g.county_village_begin[c0]];
-               i < m.offset[g.county_village_end[c1 - 1]]; ++i)
-            if (m.alive[i]) f.push_back(m.sales_year[i]);
+          for (auto v = g.county_village_begin[c0]; v < g.county_village_end[c1 - 1]; ++v)
+            for (auto i = m.offset[v]; i < m.end[v]; ++i)
+              if (m.alive[i]) f.push_back(m.sales_year[i]);
           return top_share(f, 0.01);
         });
         break;
@@ -544,12 +544,13 @@ EntitySnapshot take_snapshot(const World& w, const Clock& clk) {
   stores.reserve(w.m.size());
   double closed = 0;
   for (double c : w.v.closed_sales) closed += c;
-  for (std::size_t i = 0; i < w.m.size(); ++i) {
-    if (w.m.alive[i])
-      stores.push_back(i);
-    else
-      closed += w.m.cal_sales[i];  // closed at this tick, removed at the next rebuild
-  }
+  for (std::size_t v = 0; v < w.geo.villages(); ++v)
+    for (auto i = w.m.offset[v]; i < w.m.end[v]; ++i) {
+      if (w.m.alive[i])
+        stores.push_back(i);
+      else
+        closed += w.m.cal_sales[i];  // closed at this tick, removed at the next rebuild
+    }
   s.closed_store_sales = closed;
   for (std::size_t i = 0; i < w.ls.size(); ++i)
     if (w.ls.alive[i]) streamers.push_back(i);

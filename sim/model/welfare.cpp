@@ -161,7 +161,7 @@ inline void village_stocks(const World& w, const Params& p, double grow, std::si
   const double H = g.households[v];
   const double y0 = g.base_income[v] * grow;
   double profit = 0, profitable = 0, employment = 0, rel = 0, kept = 0, large_n = 0;
-  for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i) {
+  for (auto i = m.offset[v]; i < m.end[v]; ++i) {
     if (!m.alive[i]) continue;
     profit += m.profit_year[i];
     profitable += m.profit_year[i] > 0 ? 1 : 0;
@@ -261,7 +261,7 @@ void income_classes(const World& w, const StepCtx& ctx, std::size_t vbegin, std:
     const double wage_income = w.v.wage[v] * 12.0;
     const std::size_t first_store = out.size();
     double employment = 0, rel = 0;
-    for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i) {
+    for (auto i = m.offset[v]; i < m.end[v]; ++i) {
       if (!m.alive[i]) continue;
       employment += m.employees[i];
       rel += m.base_rel[i];

@@ -64,16 +64,78 @@ void MerchantStore::copy_entry(const MerchantStore& s, std::size_t i, std::size_
   std::apply([&](auto... f) { (((this->*f)[j] = (s.*f)[i]), ...); }, per_store_fields());
 }
 
-void MerchantStore::copy_range(const MerchantStore& s, std::size_t begin, std::size_t end,
+void MerchantStore::copy_range(const MerchantStore& s, std::size_t begin, std::size_t stop,
                                std::size_t to) {
   std::apply(
       [&](auto... f) {
         ((std::copy((s.*f).begin() + static_cast<std::ptrdiff_t>(begin),
-                    (s.*f).begin() + static_cast<std::ptrdiff_t>(end),
+                    (s.*f).begin() + static_cast<std::ptrdiff_t>(stop),
                     (this->*f).begin() + static_cast<std::ptrdiff_t>(to))),
          ...);
       },
       per_store_fields());
+}
+
+std::size_t MerchantStore::relayout(const std::vector<std::int32_t>& extra) {
+  const std::size_t nv = end.size();
+  MerchantStore to;
+  to.offset.resize(nv);
+  to.end.resize(nv);
+  to.limit.resize(nv);
+  std::uint64_t at = 0;
+  for (std::size_t v = 0; v < nv; ++v) {
+    const std::uint64_t need = entries(v) + static_cast<std::uint64_t>(extra[v]);
+    to.offset[v] = at;
+    to.end[v] = at + entries(v);
+    at += need + spare_slots(need);
+    to.limit[v] = at;
+  }
+  // Room for villages that move before the next layout (a quarter more) without reallocating.
+  const auto reserve = [&](auto... f) { ((to.*f).reserve(at + at / 4), ...); };
+  std::apply(reserve, per_store_fields());
+  std::apply(reserve, scratch_fields());
+  to.resize(at);  // new slots are zero: spare ones have alive 0
+  parallel_for(0, nv, 1024, [&](const auto& r) {
+    for (std::size_t v = r.begin(); v != r.end(); ++v)
+      if (end[v] > offset[v]) to.copy_range(*this, offset[v], end[v], to.offset[v]);
+  });
+  *this = std::move(to);
+  return size();
+}
+
+int MerchantStore::make_room(const std::vector<std::int32_t>& extra) {
+  const std::size_t nv = end.size();
+  std::vector<std::size_t> movers;
+  std::uint64_t owned = 0, added = 0;
+  for (std::size_t v = 0; v < nv; ++v) {
+    const std::uint64_t need = entries(v) + static_cast<std::uint64_t>(extra[v]);
+    if (need <= limit[v] - offset[v]) {
+      owned += limit[v] - offset[v];
+    } else {
+      movers.push_back(v);
+      owned += need + spare_slots(need);
+      added += need + spare_slots(need);
+    }
+  }
+  if (movers.empty()) return 0;
+  if (size() + added > 2 * owned) {  // more than half would be dead space
+    relayout(extra);
+    return 2;
+  }
+  std::uint64_t at = size();
+  resize(at + added);  // the new slots are zero (alive 0)
+  for (std::size_t v : movers) {
+    const std::uint64_t n = entries(v);
+    const std::uint64_t need = n + static_cast<std::uint64_t>(extra[v]);
+    if (n > 0) copy_range(*this, offset[v], end[v], at);
+    std::fill(alive.begin() + static_cast<std::ptrdiff_t>(offset[v]),
+              alive.begin() + static_cast<std::ptrdiff_t>(end[v]), std::uint8_t{0});
+    offset[v] = at;
+    end[v] = at + n;
+    at += need + spare_slots(need);
+    limit[v] = at;
+  }
+  return 1;
 }
 
 void StreamerStore::copy_entry(const StreamerStore& s, std::size_t i, std::size_t j) {
@@ -168,7 +230,9 @@ void init_state(World& w, const StepCtx& ctx) {
   w.cq.assign(nc * (Q_COUNT - kVillageQ), 0.0);
   w.vq_year.assign(ctx.p.output.village_snapshots ? nv * kVillageQ : 0, 0.0);
   w.new_stores.assign(nv, 0);
-  w.m.offset.assign(nv + 1, 0);
+  w.m.offset.assign(nv, 0);
+  w.m.end.assign(nv, 0);
+  w.m.limit.assign(nv, 0);
   w.ls.offset.assign(nc + 1, 0);
   w.rules = ctx.p.recognition;
   // Initial county centres: the configured share, in a fixed random order of counties.
@@ -210,38 +274,42 @@ void init_state(World& w, const StepCtx& ctx) {
 void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose) {
   const auto& g = w.geo;
   const std::size_t nv = g.villages();
-  MerchantStore& src = w.m;
-  MerchantStore& dst = w.m_spare;
-  dst.offset.assign(nv + 1, 0);
-  // w.v.stores[v] counts the live stores (kept up to date by exit_step).
-  for (std::size_t v = 0; v < nv; ++v)
-    dst.offset[v + 1] = dst.offset[v] + static_cast<std::uint64_t>(w.v.stores[v]) +
-                        static_cast<std::uint64_t>(w.new_stores[v]);
-  dst.resize(dst.offset[nv]);
+  MerchantStore& m = w.m;
   const auto& ap = ctx.p.adoption;
   const std::size_t ncat = w.categories.size();
   const double grow = growth_factor(ctx.p.income.base_growth, ctx.clk);
   // Stores removed at the first tick of a year closed at the end of the previous one (counted
   // by that year's snapshot): the calendar-year tally of closed stores restarts then.
   const bool new_year = ctx.clk.tick % ctx.clk.ticks_per_year == 0;
+  // 1. Closed stores leave their village's entries; the others move down, in order (in place).
+  //    w.v.stores[v] counts the live stores (kept up to date by exit_step).
   parallel_for(0, nv, 256, [&](const auto& range) {
     for (std::size_t v = range.begin(); v != range.end(); ++v) {
-      auto j = dst.offset[v];
       double closed = new_year ? 0.0 : w.v.closed_sales[v];
-      const auto sb = src.offset[v], se = src.offset[v + 1];
-      if (se - sb == static_cast<std::uint64_t>(w.v.stores[v])) {
-        // No store closed (w.v.stores counts the live ones): the village's stores in one block.
-        dst.copy_range(src, sb, se, j);
-        j += se - sb;
-      } else {
+      const auto sb = m.offset[v], se = m.end[v];
+      if (se - sb != static_cast<std::uint64_t>(w.v.stores[v])) {
+        auto j = sb;
         for (auto i = sb; i < se; ++i) {
-          if (src.alive[i])
-            dst.copy_entry(src, i, j++);
-          else if (!new_year)
-            closed += src.cal_sales[i];
+          if (m.alive[i]) {
+            if (i != j) m.copy_entry(m, i, j);
+            ++j;
+          } else if (!new_year) {
+            closed += m.cal_sales[i];
+          }
         }
+        std::fill(m.alive.begin() + static_cast<std::ptrdiff_t>(j),
+                  m.alive.begin() + static_cast<std::ptrdiff_t>(se), std::uint8_t{0});
+        m.end[v] = j;
       }
       w.v.closed_sales[v] = closed;
+    }
+  });
+  // 2. Room for the new stores (villages without it move; rarely all are laid out anew).
+  m.make_room(w.new_stores);
+  // 3. New stores after the village's entries.
+  parallel_for(0, nv, 256, [&](const auto& range) {
+    for (std::size_t v = range.begin(); v != range.end(); ++v) {
+      auto j = m.end[v];
       const int n_new = w.new_stores[v];
       if (n_new == 0) continue;
       Stream rs(ctx.seed, purpose, v, static_cast<std::uint64_t>(ctx.clk.tick));
@@ -255,6 +323,7 @@ void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose) {
       const StoreWeighing weighing(ctx.p);
       const double sig = ap.sigma_q, alpha = ap.quality_tail_shape;
       std::int32_t drawn = 0;
+      m.end[v] = j + static_cast<std::uint64_t>(n_new);
       for (int k = 0; k < n_new; ++k, ++j) {
         // The k-th household that chose a store among the w.v.considering[v] draws (the state
         // these choices read does not change between the choice and this rebuild).
@@ -272,28 +341,38 @@ void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose) {
         // (mean 1): a few stores are far more productive than the rest.
         const double body = std::exp(sig * norm(rs) - 0.5 * sig * sig);
         const double tail = (alpha - 1.0) / alpha * std::pow(1.0 - rs.uniform(), -1.0 / alpha);
-        dst.village[j] = static_cast<Id>(v);
-        dst.category[j] = cat;
-        dst.alive[j] = 1;
-        dst.loss_ticks[j] = 0;
-        dst.birth_tick[j] = ctx.clk.tick;
-        dst.employees[j] = 0;
-        dst.quality[j] = static_cast<float>(g.strength[v] * body * tail);
-        dst.reputation[j] = 0.0f;
-        dst.brand[j] = 1.0f;
-        dst.profit_year[j] = 0.0f;
-        dst.sales_year[j] = 0.0f;
-        dst.full_time[j] = choice.full ? 1 : 0;
-        dst.base_rel[j] = static_cast<float>(choice.base_rel);
-        dst.cal_sales[j] = 0.0f;
-        dst.cal_live[j] = 0.0f;
+        m.village[j] = static_cast<Id>(v);
+        m.category[j] = cat;
+        m.alive[j] = 1;
+        m.loss_ticks[j] = 0;
+        m.birth_tick[j] = ctx.clk.tick;
+        m.employees[j] = 0;
+        m.quality[j] = static_cast<float>(g.strength[v] * body * tail);
+        m.reputation[j] = 0.0f;
+        m.brand[j] = 1.0f;
+        m.profit_year[j] = 0.0f;
+        m.sales_year[j] = 0.0f;
+        m.full_time[j] = choice.full ? 1 : 0;
+        m.base_rel[j] = static_cast<float>(choice.base_rel);
+        m.cal_sales[j] = 0.0f;
+        m.cal_live[j] = 0.0f;
       }
     }
   });
-  std::swap(w.m, w.m_spare);
-  for (std::size_t v = 0; v < nv; ++v)
-    w.v.stores[v] = static_cast<std::int32_t>(w.m.offset[v + 1] - w.m.offset[v]);
+  for (std::size_t v = 0; v < nv; ++v) w.v.stores[v] = static_cast<std::int32_t>(m.entries(v));
 }
+
+namespace {
+
+// The slot of the k-th entry of the villages from vb on (k below their number of entries).
+std::uint64_t county_entry(const MerchantStore& m, std::size_t vb, std::uint64_t k) {
+  for (auto v = vb;; ++v) {
+    if (k < m.entries(v)) return m.offset[v] + k;
+    k -= m.entries(v);
+  }
+}
+
+}  // namespace
 
 void rebuild_streamers(World& w, const std::vector<std::int32_t>& organic, const StepCtx& ctx) {
   const std::size_t nc = w.geo.counties();
@@ -319,7 +398,8 @@ void rebuild_streamers(World& w, const std::vector<std::int32_t>& organic, const
       Stream rs(ctx.seed, Purpose::StreamerAttributes, c, static_cast<std::uint64_t>(ctx.clk.tick));
       boost::random::normal_distribution<double> norm(0.0, 1.0);
       const auto vb = w.geo.county_village_begin[c], ve = w.geo.county_village_end[c];
-      const auto mb = w.m.offset[vb], me = w.m.offset[ve];
+      std::uint64_t county_stores = 0;  // entries of the county's villages (all live here)
+      for (auto v = vb; v < ve; ++v) county_stores += w.m.entries(v);
       for (int k = 0; k < n_org + n_tr; ++k, ++j) {
         const bool trained = k >= n_org;
         // Home village: that of a random store of the county (organic entrants come from store
@@ -327,10 +407,11 @@ void rebuild_streamers(World& w, const std::vector<std::int32_t>& organic, const
         Id village = static_cast<Id>(
             vb + std::min<std::uint64_t>(ve - vb - 1,
                                          static_cast<std::uint64_t>(rs.uniform() * (ve - vb))));
-        if (!trained && me > mb)
-          village =
-              w.m.village[mb + std::min<std::uint64_t>(me - mb - 1, static_cast<std::uint64_t>(
-                                                                        rs.uniform() * (me - mb)))];
+        if (!trained && county_stores > 0)
+          village = w.m.village[county_entry(
+              w.m, vb,
+              std::min<std::uint64_t>(county_stores - 1,
+                                      static_cast<std::uint64_t>(rs.uniform() * county_stores)))];
         const double sig = lp.skill_sigma;
         double skill = std::exp(sig * norm(rs) - 0.5 * sig * sig);
         if (trained) skill *= w.c.trained_skill[c];

@@ -2,7 +2,8 @@
 // The world: static geography and every piece of dynamic state, stored as struct-of-arrays.
 // All state lives here (no statics, no caches elsewhere) so that it can be checkpointed.
 // Villages are ordered by (province, county, town): a county's villages, and so its merchants,
-// form one contiguous range.
+// form one contiguous range (and so do the slots of its merchants).
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <tuple>
@@ -99,9 +100,16 @@ struct Geography {
 static_assert(fields_cover<Geography>(member_bytes(Geography::fields())),
               "Geography: a member is missing from fields()");
 
-// Online stores, grouped by village: merchants of village v are [offset[v], offset[v+1]).
+// Online stores, grouped by village, in place: village v owns the slots [offset[v], limit[v]);
+// its stores are the entries [offset[v], end[v]), the slots after them are spare (alive 0). The
+// rebuild removes closed stores and appends new ones inside a village's slots; a village without
+// room for its new stores moves to new slots at the end of the arrays (its old slots become dead
+// space, alive 0), and only when the dead space exceeds the slots villages own are all villages
+// laid out anew, in village order (relayout()).
 struct MerchantStore {
-  std::vector<std::uint64_t> offset;  // villages + 1
+  std::vector<std::uint64_t> offset;  // per village: its first slot
+  std::vector<std::uint64_t> end;     // per village: one past its last entry
+  std::vector<std::uint64_t> limit;   // per village: one past its last slot
   std::vector<Id> village;
   std::vector<std::uint8_t> category;
   std::vector<std::uint8_t> alive;
@@ -122,7 +130,8 @@ struct MerchantStore {
   std::vector<float> attract;
   std::vector<float> sales_org;
   std::vector<double> sales_live;
-  std::size_t size() const { return village.size(); }
+  std::size_t size() const { return village.size(); }  // slots, spare ones included
+  std::uint64_t entries(std::size_t v) const { return end[v] - offset[v]; }
   // The one list of the per-store state fields (member pointers): resize, the rebuild copy and
   // the checkpoint are driven by it. A new state field is added here only.
   static constexpr auto per_store_fields() {
@@ -134,7 +143,9 @@ struct MerchantStore {
   }
   // What a checkpoint saves: the offsets and the per-store state.
   static constexpr auto state_fields() {
-    return std::tuple_cat(std::make_tuple(&MerchantStore::offset), per_store_fields());
+    return std::tuple_cat(
+        std::make_tuple(&MerchantStore::offset, &MerchantStore::end, &MerchantStore::limit),
+        per_store_fields());
   }
   // Per-tick scratch, recomputed before use every tick: resized with the state, never copied.
   static constexpr auto scratch_fields() {
@@ -144,8 +155,21 @@ struct MerchantStore {
   void resize(std::size_t n);
   // Copies the state of entry i of `src` into entry j (the per-tick rebuild).
   void copy_entry(const MerchantStore& src, std::size_t i, std::size_t j);
-  // Copies the state of entries [begin, end) of `src` to entries from `to` on.
-  void copy_range(const MerchantStore& src, std::size_t begin, std::size_t end, std::size_t to);
+  // Copies the state of entries [begin, stop) of `src` to entries from `to` on.
+  void copy_range(const MerchantStore& src, std::size_t begin, std::size_t stop, std::size_t to);
+  // Lays every village out anew, in village order, with room for `extra[v]` more entries and
+  // spare slots (spare_slots()); entries keep their order. Returns the number of slots.
+  std::size_t relayout(const std::vector<std::int32_t>& extra);
+  // Makes room for `extra[v]` more entries in every village: villages without it move to new
+  // slots at the end (or all are laid out anew when the dead space would exceed the slots
+  // villages own). Returns 0 (room everywhere), 1 (villages moved) or 2 (laid out anew).
+  int make_room(const std::vector<std::int32_t>& extra);
+  // Spare slots given to a village that needs `entries` slots when it moves or the stores are
+  // laid out anew: none for a village without stores (most villages; it moves when it gets
+  // one), else half its entries and at least eight.
+  static std::uint64_t spare_slots(std::uint64_t entries) {
+    return entries == 0 ? 0 : std::max<std::uint64_t>(8, entries / 2);
+  }
 };
 static_assert(fields_cover<MerchantStore>(member_bytes(MerchantStore::state_fields()) +
                                           member_bytes(MerchantStore::scratch_fields())),
@@ -320,7 +344,6 @@ struct World {
   Geography geo;
   std::vector<Category> categories;
   MerchantStore m;
-  MerchantStore m_spare;  // double buffer for the per-tick rebuild
   StreamerStore ls;
   StreamerStore ls_spare;
   VillageState v;
@@ -357,10 +380,10 @@ struct World {
   }
   WorldCache cache;
 
-  // Double buffers of the rebuilds, the rules in force (set at step 2 of every tick) and the
+  // The livestreamers' rebuild buffer, the rules in force (set at step 2 of every tick) and the
   // caches.
   static constexpr auto scratch_fields() {
-    return std::make_tuple(&World::m_spare, &World::ls_spare, &World::rules, &World::cache);
+    return std::make_tuple(&World::ls_spare, &World::rules, &World::cache);
   }
 };
 static_assert(fields_cover<World>(member_bytes(World::state_fields()) +

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstring>
@@ -201,10 +202,21 @@ void check_world(const World& got, const World& fresh, std::size_t interventions
   // Stores: offsets over the villages, each store in its village, a known category; the live
   // count of each village as the rebuild expects it.
   const MerchantStore& m = got.m;
-  if (m.offset.size() != nv + 1 || m.offset[0] != 0) throw Damaged("the store offsets are wrong");
-  for (std::size_t v = 0; v < nv; ++v)
-    if (m.offset[v + 1] < m.offset[v]) throw Damaged("the store offsets are wrong");
-  const std::size_t ns = m.offset[nv];
+  if (m.offset.size() != nv || m.end.size() != nv || m.limit.size() != nv)
+    throw Damaged("the store offsets are wrong");
+  const std::size_t ns = m.size();
+  {
+    // each village's slots inside the arrays, and no slot owned by two villages
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> owned;
+    for (std::size_t v = 0; v < nv; ++v) {
+      if (m.end[v] < m.offset[v] || m.limit[v] < m.end[v] || m.limit[v] > ns)
+        throw Damaged("the store offsets are wrong");
+      if (m.limit[v] > m.offset[v]) owned.emplace_back(m.offset[v], m.limit[v]);
+    }
+    std::sort(owned.begin(), owned.end());
+    for (std::size_t k = 1; k < owned.size(); ++k)
+      if (owned[k].first < owned[k - 1].second) throw Damaged("the store offsets overlap");
+  }
   std::apply(
       [&](auto... f) {
         if ((((m.*f).size() != ns) || ...)) throw Damaged("the store arrays have other sizes");
@@ -212,10 +224,12 @@ void check_world(const World& got, const World& fresh, std::size_t interventions
       MerchantStore::per_store_fields());
   for (std::size_t v = 0; v < nv; ++v) {
     std::int32_t alive = 0;
-    for (auto i = m.offset[v]; i < m.offset[v + 1]; ++i) {
+    for (auto i = m.offset[v]; i < m.end[v]; ++i) {
       if (m.village[i] != v || m.category[i] >= ncat) throw Damaged("a store is out of place");
       alive += m.alive[i] != 0;
     }
+    for (auto i = m.end[v]; i < m.limit[v]; ++i)
+      if (m.alive[i] != 0) throw Damaged("a spare store slot is in use");
     if (alive != got.v.stores[v]) throw Damaged("the store counts do not match the stores");
   }
   const StreamerStore& ls = got.ls;

@@ -16,7 +16,7 @@ PHASES = ["adoption", "livestream", "market", "logistics", "accounting", "exit",
 PHASE_KEYS = ["seconds", "share", "updates", "updates_per_second", "bytes_per_update", "gbs",
               "triad_fraction"]
 RUN_KEYS = ["threads", "wall_seconds", "triad_gbs", "hdf5_bytes", "hdf5_bytes_per_second",
-            "commit_seconds", "phases"]
+            "commit_seconds", "store_moves", "store_relayouts", "phases"]
 
 
 def main():

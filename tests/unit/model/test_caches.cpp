@@ -30,7 +30,7 @@ int check_caches(const World& w, const Params& p) {
     // delivery factor of the current delivery days
     CHECK(k.delivery_factor_days[v] == w.v.delivery_days[v]);
     CHECK(k.delivery_factor[v] == std::exp(-p.market.delta_delivery * w.v.delivery_days[v]));
-    const bool has_stores = w.m.offset[v] != w.m.offset[v + 1];
+    const bool has_stores = w.m.offset[v] != w.m.end[v];
     active_villages += has_stores;
     // a village whose sparse flows are not 0 is marked for the record
     for (int q = QV_NEW_STORES; q < kVillageQ; ++q)
