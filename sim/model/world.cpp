@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include "core/distributions.hpp"
 
@@ -76,30 +77,53 @@ void MerchantStore::copy_range(const MerchantStore& s, std::size_t begin, std::s
       per_store_fields());
 }
 
+namespace {
+
+// Capacity for `n` slots and a quarter more (villages that move before the next layout), so that
+// the arrays grow by a quarter at a time rather than doubling.
+template <class Vec>
+void reserve_slots(Vec& vec, std::size_t n) {
+  if (n > vec.capacity()) vec.reserve(n + n / 4);
+}
+
+}  // namespace
+
 std::size_t MerchantStore::relayout(const std::vector<std::int32_t>& extra) {
   const std::size_t nv = end.size();
-  MerchantStore to;
-  to.offset.resize(nv);
-  to.end.resize(nv);
-  to.limit.resize(nv);
+  std::vector<std::uint64_t> to_offset(nv), to_end(nv), to_limit(nv);
   std::uint64_t at = 0;
   for (std::size_t v = 0; v < nv; ++v) {
     const std::uint64_t need = entries(v) + static_cast<std::uint64_t>(extra[v]);
-    to.offset[v] = at;
-    to.end[v] = at + entries(v);
+    to_offset[v] = at;
+    to_end[v] = at + entries(v);
     at += need + spare_slots(need);
-    to.limit[v] = at;
+    to_limit[v] = at;
   }
-  // Room for villages that move before the next layout (a quarter more) without reallocating.
-  const auto reserve = [&](auto... f) { ((to.*f).reserve(at + at / 4), ...); };
-  std::apply(reserve, per_store_fields());
-  std::apply(reserve, scratch_fields());
-  to.resize(at);  // new slots are zero: spare ones have alive 0
-  parallel_for(0, nv, 1024, [&](const auto& r) {
-    for (std::size_t v = r.begin(); v != r.end(); ++v)
-      if (end[v] > offset[v]) to.copy_range(*this, offset[v], end[v], to.offset[v]);
-  });
-  *this = std::move(to);
+  // One field at a time, so that the arrays are held twice only one field at a time.
+  const auto move_field = [&](auto f) {
+    auto& from = this->*f;
+    std::remove_reference_t<decltype(from)> to;
+    to.reserve(at + at / 4);
+    to.resize(at);  // new slots are zero: spare ones have alive 0
+    parallel_for(0, nv, 1024, [&](const auto& r) {
+      for (std::size_t v = r.begin(); v != r.end(); ++v)
+        std::copy(from.begin() + static_cast<std::ptrdiff_t>(offset[v]),
+                  from.begin() + static_cast<std::ptrdiff_t>(end[v]),
+                  to.begin() + static_cast<std::ptrdiff_t>(to_offset[v]));
+    });
+    from = std::move(to);
+  };
+  std::apply([&](auto... f) { (move_field(f), ...); }, per_store_fields());
+  const auto fresh = [&](auto f) {
+    std::remove_reference_t<decltype(this->*f)> to;
+    to.reserve(at + at / 4);
+    to.resize(at);
+    this->*f = std::move(to);
+  };
+  std::apply([&](auto... f) { (fresh(f), ...); }, scratch_fields());  // recomputed before use
+  offset = std::move(to_offset);
+  end = std::move(to_end);
+  limit = std::move(to_limit);
   return size();
 }
 
@@ -118,11 +142,14 @@ int MerchantStore::make_room(const std::vector<std::int32_t>& extra) {
     }
   }
   if (movers.empty()) return 0;
-  if (size() + added > 2 * owned) {  // more than half would be dead space
+  if (size() + added > owned + owned / 2) {  // more than a third would be dead space
     relayout(extra);
     return 2;
   }
   std::uint64_t at = size();
+  const auto reserve = [&](auto... f) { (reserve_slots(this->*f, at + added), ...); };
+  std::apply(reserve, per_store_fields());
+  std::apply(reserve, scratch_fields());
   resize(at + added);  // the new slots are zero (alive 0)
   for (std::size_t v : movers) {
     const std::uint64_t n = entries(v);

@@ -104,8 +104,8 @@ static_assert(fields_cover<Geography>(member_bytes(Geography::fields())),
 // its stores are the entries [offset[v], end[v]), the slots after them are spare (alive 0). The
 // rebuild removes closed stores and appends new ones inside a village's slots; a village without
 // room for its new stores moves to new slots at the end of the arrays (its old slots become dead
-// space, alive 0), and only when the dead space exceeds the slots villages own are all villages
-// laid out anew, in village order (relayout()).
+// space, alive 0), and only when more than a third of the slots would be dead space are all
+// villages laid out anew, in village order (relayout()). The arrays grow by a quarter at a time.
 struct MerchantStore {
   std::vector<std::uint64_t> offset;  // per village: its first slot
   std::vector<std::uint64_t> end;     // per village: one past its last entry
@@ -161,14 +161,14 @@ struct MerchantStore {
   // spare slots (spare_slots()); entries keep their order. Returns the number of slots.
   std::size_t relayout(const std::vector<std::int32_t>& extra);
   // Makes room for `extra[v]` more entries in every village: villages without it move to new
-  // slots at the end (or all are laid out anew when the dead space would exceed the slots
-  // villages own). Returns 0 (room everywhere), 1 (villages moved) or 2 (laid out anew).
+  // slots at the end (or all are laid out anew when more than a third of the slots would be
+  // dead space). Returns 0 (room everywhere), 1 (villages moved) or 2 (laid out anew).
   int make_room(const std::vector<std::int32_t>& extra);
   // Spare slots given to a village that needs `entries` slots when it moves or the stores are
   // laid out anew: none for a village without stores (most villages; it moves when it gets
-  // one), else half its entries and at least eight.
+  // one), else a quarter of its entries and at least eight.
   static std::uint64_t spare_slots(std::uint64_t entries) {
-    return entries == 0 ? 0 : std::max<std::uint64_t>(8, entries / 2);
+    return entries == 0 ? 0 : std::max<std::uint64_t>(8, entries / 4);
   }
 };
 static_assert(fields_cover<MerchantStore>(member_bytes(MerchantStore::state_fields()) +

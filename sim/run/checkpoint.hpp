@@ -32,7 +32,7 @@ struct CheckpointRefused : InputError {
   using InputError::InputError;
 };
 
-inline constexpr std::uint32_t kCheckpointFormat = 1;
+inline constexpr std::uint32_t kCheckpointFormat = 2;
 
 // What a checkpoint records about its run, besides the state.
 struct CheckpointInfo {

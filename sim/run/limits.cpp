@@ -15,15 +15,20 @@ namespace ruralsim {
 namespace {
 
 // The fixed part of the process, the per-village state (geography, state vectors, additive
-// quantities, snapshot rows, neighbour lists) and one store (64 bytes) in both rebuild buffers,
-// plus its entry in a store snapshot being written, for the largest number of stores the model
-// allows (adoption.h_max of the households). Checked against peak memory: baseline 88 MiB
-// estimated, 86 measured; bench/region.yaml 551 MiB estimated, 307 measured (its stores reach a
-// quarter of the bound) before the store snapshots; with them, baseline 100 MiB estimated, 72
-// measured, bench/many_stores.yaml (1.8 million stores) 693 MiB estimated, 561 measured.
+// quantities, snapshot rows, neighbour lists, and the eight spare store slots a village with
+// stores may hold) and one store with the most slots the in-place layout can give it (its 65
+// bytes, a quarter more of spare slots, up to half again of dead space left by villages that
+// moved, a quarter more of capacity: 152 bytes), plus its entry in a store snapshot being
+// written, for the largest number of stores the model allows (adoption.h_max of the
+// households). Checked against peak memory: baseline 88 MiB estimated, 86 measured;
+// bench/region.yaml 551 MiB estimated, 307 measured (its stores reach a quarter of the bound)
+// before the store snapshots; with them, baseline 100 MiB estimated, 72 measured,
+// bench/many_stores.yaml (1.8 million stores) 693 MiB estimated, 561 measured (with the double
+// buffer the in-place layout replaced).
 constexpr double kFixedBytes = 48.0 * (1 << 20);
-constexpr double kPerVillageBytes = 2048;
-constexpr double kPerStoreBytes = 128;
+constexpr double kStoreBytes = 65;
+constexpr double kPerVillageBytes = 2048 + 8 * kStoreBytes * 1.5 * 1.25;
+constexpr double kPerStoreBytes = kStoreBytes * 1.25 * 1.5 * 1.25;
 constexpr double kStoreSnapshotBytes = 26;
 
 double count_data_lines(const std::string& path) {
