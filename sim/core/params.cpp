@@ -243,7 +243,8 @@ std::vector<ParamSpec> build_table() {
        "Growth rate of demand before the first table point (or from the start year without a "
        "table; it then decays towards demand_growth_longrun)",
        "MOFCOM rural online retail sales: RMB 180 billion (2014) to 353 billion (2015) and 895 "
-       "billion (2016), above 35% a year",
+       "billion (2016), above 35% a year; the national scenario sets a value fitted to the Taobao "
+       "Villages of 2009 (docs/calibration.md, \"The national fit\", second stage)",
        "", RS_REF(market.demand_growth)},
       {"market.demand_growth_longrun", "1/yr", -0.99, 10,
        "Long-run growth rate that demand growth decays towards after the last table point",
