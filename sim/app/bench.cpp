@@ -179,13 +179,15 @@ RunStats bench_run(const Scenario& sc, const World& world, int threads,
     const auto tcount = std::chrono::steady_clock::now();
     const auto& m = sim.world().m;
     std::uint64_t entries = 0, owned = 0;
+    bool ordered = true;  // slots in village order (as after a layout; a move breaks it)
     for (std::size_t v = 0; v < m.end.size(); ++v) {
       entries += m.entries(v);
       owned += m.limit[v] - m.offset[v];
+      if (v > 0 && m.offset[v] < m.limit[v - 1]) ordered = false;
     }
     s.store_ticks += static_cast<double>(entries);
     if (m.size() != slots) {  // villages moved to new slots, or all were laid out anew
-      ++(owned == m.size() ? s.store_relayouts : s.store_moves);
+      ++(ordered && owned == m.size() ? s.store_relayouts : s.store_moves);
       slots = m.size();
     }
     counting += std::chrono::steady_clock::now() - tcount;

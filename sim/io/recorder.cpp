@@ -325,8 +325,22 @@ struct Recorder::Impl {
     }
     if (!writer.thread.joinable()) writer.thread = std::thread([this] { writer_loop(); });
     writer.done.wait(lock, [&] { return writer.jobs.size() < kMaxQueuedBlocks || writer.error; });
+    if (writer.error) {  // failed while this one waited: nothing more is written
+      lock.unlock();
+      drain();  // rethrows
+    }
     writer.jobs.push_back(std::move(job));
     writer.wake.notify_one();
+  }
+
+  // Rethrows the writer's error if a block write has failed (without waiting for the others).
+  void check_writer() {
+    bool failed;
+    {
+      std::lock_guard lock(writer.mu);
+      failed = writer.error != nullptr;
+    }
+    if (failed) drain();  // rethrows
   }
 
   // Waits until every block handed over is written; rethrows the writer's error if it had one.
@@ -1145,6 +1159,7 @@ void Recorder::append(std::int32_t tick, double time, const std::vector<double>&
                       const std::vector<double>& province, const std::vector<double>& county) {
   Impl& im = *impl_;
   im.require_open("append()");
+  im.check_writer();  // a block write that failed stops the run at the next record
   auto size_check = [&](const char* what, std::size_t got, std::size_t entities) {
     if (got != entities * im.nvars) {
       throw std::invalid_argument("HDF5 recorder: " + std::string(what) + " record has " +
@@ -1253,6 +1268,17 @@ struct PendingReader {
     at += 8;
     return v;
   }
+  // The number of records of the next series, which is skipped.
+  std::uint64_t skip_series_of(std::size_t columns) {
+    const std::uint64_t n = u64();
+    for (std::size_t c = 0; c < columns; ++c) {
+      const std::uint64_t bytes = u64();
+      if (in.size() - at < bytes)
+        throw std::runtime_error("HDF5 recorder: buffered records are cut");
+      at += bytes;
+    }
+    return n;
+  }
   void series(Series& s) {
     const std::uint64_t n = u64();
     if (n >= s.flush_rows)
@@ -1322,9 +1348,22 @@ void Recorder::restore(const std::vector<unsigned char>& image, const RecorderPo
            what);
   Handle src(im.check_id(H5Fopen("checkpoint-output-image", H5F_ACC_RDONLY, fapl.get()), what),
              H5Fclose);
+  // Every record went to the three series, but each writes its blocks at its own size: a
+  // series' records on disk are all records less those it still buffered.
+  PendingReader peek{pos.pending};
+  std::uint64_t buffered[3];
+  {
+    int k = 0;
+    for (const Series* s : {&im.national, &im.province, &im.county})
+      buffered[k++] = peek.skip_series_of(s->cols.size());
+  }
+  const std::uint64_t total = pos.records + buffered[0];
   PendingReader pending{pos.pending};
+  int k = 0;
   for (Series* s : {&im.national, &im.province, &im.county}) {
-    im.copy_series(src.get(), *s, pos.records);
+    if (buffered[k] > total)
+      throw std::runtime_error("HDF5 recorder: buffered records of " + s->path + " are too many");
+    im.copy_series(src.get(), *s, total - buffered[k++]);
     pending.series(*s);
   }
   if (pending.at >= pos.pending.size())

@@ -310,11 +310,12 @@ TEST_CASE("the tail statistics follow the stores of the run; reputation lets win
   const World& w = sim.world();
   std::vector<double> sales;
   double large = 0;
-  for (std::size_t i = 0; i < w.m.size(); ++i)
-    if (w.m.alive[i]) {
-      sales.push_back(w.m.sales_year[i]);
-      large += w.m.sales_year[i] > sc.params.output.large_store_sales ? 1 : 0;
-    }
+  for (std::size_t v = 0; v < w.geo.villages(); ++v)
+    for (auto i = w.m.offset[v]; i < w.m.end[v]; ++i)
+      if (w.m.alive[i]) {
+        sales.push_back(w.m.sales_year[i]);
+        large += w.m.sales_year[i] > sc.params.output.large_store_sales ? 1 : 0;
+      }
   REQUIRE(sales.size() > 1000);
   CHECK(r.national[var("large_store_share")] == Approx(large / static_cast<double>(sales.size())));
   const double top1 = top_share(sales, 0.01);
