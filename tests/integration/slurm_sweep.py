@@ -46,6 +46,13 @@ def sh(*args, env=None, check=True, timeout=60):
     return p
 
 
+def free_port():
+    """A TCP port of 127.0.0.1 that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def read_pid(path, timeout=20):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -206,9 +213,17 @@ def main():
         for d in ("state", "spool", "logs"):
             os.makedirs(os.path.join(tmp, d))
         conf = os.path.join(tmp, "slurm.conf")
+        # Ports free now, not Slurm's defaults: another test run (or a Slurm) on this machine
+        # may hold those.
+        ctld_port = free_port()
+        slurmd_port = free_port()
+        while slurmd_port == ctld_port:
+            slurmd_port = free_port()
         with open(conf, "w") as f:
             f.write(f"""ClusterName=ruralsimtest
 SlurmctldHost={host}(127.0.0.1)
+SlurmctldPort={ctld_port}
+SlurmdPort={slurmd_port}
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
