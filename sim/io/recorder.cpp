@@ -319,13 +319,9 @@ struct Recorder::Impl {
   // Queues a block write (waiting while kMaxQueuedBlocks are queued); starts the thread.
   void post(std::function<void()> job) {
     std::unique_lock lock(writer.mu);
-    if (writer.error) {
-      lock.unlock();
-      drain();  // rethrows
-    }
     if (!writer.thread.joinable()) writer.thread = std::thread([this] { writer_loop(); });
     writer.done.wait(lock, [&] { return writer.jobs.size() < kMaxQueuedBlocks || writer.error; });
-    if (writer.error) {  // failed while this one waited: nothing more is written
+    if (writer.error) {  // failed (before or while this one waited): nothing more is written
       lock.unlock();
       drain();  // rethrows
     }

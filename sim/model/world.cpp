@@ -351,6 +351,7 @@ void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose) {
       const double sig = ap.sigma_q, alpha = ap.quality_tail_shape;
       std::int32_t drawn = 0;
       m.end[v] = j + static_cast<std::uint64_t>(n_new);
+      w.v.stores[v] += n_new;  // after step 1 the entries were the live stores
       for (int k = 0; k < n_new; ++k, ++j) {
         // The k-th household that chose a store among the w.v.considering[v] draws (the state
         // these choices read does not change between the choice and this rebuild).
@@ -386,7 +387,6 @@ void rebuild_merchants(World& w, const StepCtx& ctx, Purpose purpose) {
       }
     }
   });
-  for (std::size_t v = 0; v < nv; ++v) w.v.stores[v] = static_cast<std::int32_t>(m.entries(v));
 }
 
 namespace {
